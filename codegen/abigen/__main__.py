@@ -1,0 +1,3 @@
+from abigen.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,356 @@
+"""Turns schema/abi.yaml into the IR, or a SpecError naming every problem with its line."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from abigen import lint
+from abigen.diagnostics import Diagnostic, SpecError, UsageError
+from abigen.frontend.yaml_source import SourceMap, YamlPath, parse_yaml
+from abigen.ir.layout import LayoutProblem, Member, lay_out_struct
+from abigen.ir.layout_hash import layout_hash
+from abigen.ir.model import (
+    SCALARS, AbiVersion, Alias, Constant, Element, Enum, EnumValue, Spec, Struct,
+)
+
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "abi.schema.json"
+TYPE_SYNTAX = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<count>[^\[\]]*)\])?$")
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def load_spec(path: Path) -> Spec:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such spec file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the spec: {exc}") from None
+    return load_spec_text(text, path)
+
+
+def load_spec_text(text: str, path: Path) -> Spec:
+    data, source = parse_yaml(text, path)
+    _check_schema(data, source)
+    return _Resolver(data, source).resolve()
+
+
+def _check_schema(data: Any, source: SourceMap) -> None:
+    problems = []
+    for error in _validator().iter_errors(data):
+        path: YamlPath = tuple(error.absolute_path)
+        message = error.message
+        if error.validator == "pattern" and path:
+            message = f"{error.instance!r} is not a valid name here (expected {_describe_pattern(str(error.validator_value))})"
+        elif error.validator == "propertyNames" or (error.validator == "pattern" and not path):
+            message = f"{message}"
+        problems.append(source.error("E201", path, message))
+    # jsonschema reports a bad key via propertyNames with the parent's path; name the key itself.
+    if problems:
+        raise SpecError(problems)
+
+
+def _describe_pattern(pattern: str) -> str:
+    return {
+        "^[a-z][a-z0-9_]{0,62}$": "snake_case",
+        "^[A-Z][A-Z0-9_]{0,62}$": "UPPER_CASE",
+        "^[A-Z][A-Za-z0-9]{0,62}$": "PascalCase",
+    }.get(pattern, f"a match for {pattern}")
+
+
+@dataclass
+class _Declared:
+    """A struct as written, before its members' struct types are laid out."""
+
+    name: str
+    body: dict[str, Any]
+    path: YamlPath
+
+
+class _Resolver:
+    def __init__(self, data: dict[str, Any], source: SourceMap) -> None:
+        self.data = data
+        self.source = source
+        self.problems: list[Diagnostic] = []
+        self.units: dict[str, str] = dict(data.get("units", {}))
+        self.constants: dict[str, Constant] = {}
+        self.enums: dict[str, Enum] = {}
+        self.aliases: dict[str, Alias] = {}
+        self.structs: dict[str, Struct] = {}
+
+    def error(self, code: str, path: YamlPath, message: str) -> None:
+        self.problems.append(self.source.error(code, path, message))
+
+    def check(self) -> None:
+        if self.problems:
+            raise SpecError(self.problems)
+
+    def resolve(self) -> Spec:
+        abi = self.data["abi"]
+        major, minor = (int(part) for part in abi["version"].split("."))
+        self._names_unique()
+        self._constants()
+        self._enums()
+        self._aliases()
+        self.check()
+        order = self._struct_order()
+        self.check()
+        for declared in order:
+            self._struct(declared)
+        self.check()
+        structs = tuple(self.structs[d.name] for d in order)
+        return Spec(
+            name=abi["name"], version=AbiVersion(major, minor), doc=abi.get("doc", ""),
+            source=self.source.file.as_posix(), units=tuple(self.units.items()),
+            constants=tuple(self.constants.values()), enums=tuple(self.enums.values()),
+            aliases=tuple(self.aliases.values()), structs=structs, layout_hash=layout_hash(structs),
+        )
+
+    def _names_unique(self) -> None:
+        seen: dict[str, str] = {}
+        for section in ("types", "enums", "structs"):
+            for name in self.data.get(section, {}):
+                if name in seen:
+                    self.error("E310", (section, name), f"'{name}' is already declared in {seen[name]}")
+                seen.setdefault(name, section)
+                problem = lint.name_problem(name)
+                if problem:
+                    self.error(problem[0], (section, name), problem[1])
+
+    def _constants(self) -> None:
+        for name, body in self.data.get("constants", {}).items():
+            scalar = SCALARS[body["type"]]
+            value = body["value"]
+            if not scalar.min <= value <= scalar.max:
+                self.error("E302", ("constants", name, "value"),
+                           f"{value} does not fit {scalar.name} ({scalar.min}..{scalar.max})")
+                continue
+            self.constants[name] = Constant(name, scalar, value, body.get("doc", ""))
+
+    def _enums(self) -> None:
+        for name, body in self.data.get("enums", {}).items():
+            scalar = SCALARS[body["type"]]
+            values: list[EnumValue] = []
+            by_number: dict[int, str] = {}
+            for value_name, value_body in body["values"].items():
+                path = ("enums", name, "values", value_name)
+                number = value_body["value"]
+                problem = lint.name_problem(value_name)
+                if problem:
+                    self.error(problem[0], path, problem[1])
+                if not scalar.min <= number <= scalar.max:
+                    self.error("E303", path + ("value",),
+                               f"{number} does not fit the enum's type {scalar.name} ({scalar.min}..{scalar.max})")
+                elif number in by_number:
+                    self.error("E304", path + ("value",),
+                               f"value {number} is already used by {by_number[number]}")
+                by_number.setdefault(number, value_name)
+                values.append(EnumValue(value_name, number, value_body.get("doc", "")))
+            self.enums[name] = Enum(name, scalar, tuple(values), body.get("on_unknown", ""), body.get("doc", ""))
+
+    def _aliases(self) -> None:
+        for name, body in self.data.get("types", {}).items():
+            path = ("types", name)
+            scalar = self._scalar_named(body["type"], path + ("type",))
+            if scalar is None:
+                continue
+            if body["unit"] not in self.units:
+                self._unknown_unit(body["unit"], path + ("unit",))
+            decimals = body.get("decimals")
+            if decimals is not None and not scalar.is_integer:
+                self.error("E312", path + ("decimals",), "decimals apply to integer types only")
+            self.aliases[name] = Alias(name, scalar, body["unit"], decimals, body.get("doc", ""))
+
+    def _scalar_named(self, text: str, path: YamlPath) -> Any:
+        forbidden = lint.forbidden_type(text)
+        if forbidden:
+            self.error(forbidden[0], path, forbidden[1])
+            return None
+        scalar = SCALARS.get(text)
+        if scalar is None or scalar.name == "char":
+            self.error("E309", path, f"an alias must name a number type ({', '.join(n for n in SCALARS if n != 'char')}), not '{text}'")
+            return None
+        return scalar
+
+    def _unknown_unit(self, unit: str, path: YamlPath) -> None:
+        close = difflib.get_close_matches(unit, self.units, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; declare it under `units:` ({', '.join(self.units)})"
+        self.error("E506", path, f"unknown unit '{unit}'{hint}")
+
+    def _struct_order(self) -> list[_Declared]:
+        """Structs in dependency order (declaration order where free); reports cycles."""
+        declared = {name: _Declared(name, body, ("structs", name)) for name, body in self.data["structs"].items()}
+        deps: dict[str, list[str]] = {}
+        for name, item in declared.items():
+            deps[name] = []
+            for index, field in enumerate(item.body["fields"]):
+                match = TYPE_SYNTAX.match(str(field.get("type", "")))
+                if match and match["base"] in declared and match["base"] not in deps[name]:
+                    deps[name].append(match["base"])
+        order: list[_Declared] = []
+        state: dict[str, int] = {}  # 1 visiting, 2 done
+
+        def visit(name: str, chain: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = chain[chain.index(name):] + [name]
+                self.error("E308", ("structs", name), f"structs contain each other: {' -> '.join(cycle)}")
+                return
+            state[name] = 1
+            for dep in deps[name]:
+                visit(dep, chain + [name])
+            state[name] = 2
+            order.append(declared[name])
+
+        for name in declared:
+            visit(name, [])
+        return order
+
+    def _struct(self, declared: _Declared) -> None:
+        body, path = declared.body, declared.path
+        members: list[Member] = []
+        names: dict[str, int] = {}
+        ok = True
+        if body.get("packed"):
+            self.error("E502", path + ("packed",),
+                       "packed structs misalign fields, which atomics and other languages cannot read; "
+                       "order fields by size or add reserved bytes")
+            ok = False
+        for index, field in enumerate(body["fields"]):
+            fpath = path + ("fields", index)
+            if "reserved" in field:
+                members.append(Member("", "reserved", SCALARS_U8, field["reserved"], str(field["reserved"]),
+                                      doc=field.get("doc", "")))
+                continue
+            member = self._member(field, fpath)
+            if member is None:
+                ok = False
+                continue
+            if member.name in names:
+                self.error("E307", fpath + ("name",),
+                           f"duplicate field '{member.name}' (also field {names[member.name]})")
+                ok = False
+            names.setdefault(member.name, index)
+            members.append(member)
+        if not ok:
+            return
+        try:
+            struct = lay_out_struct(
+                declared.name, body["direction"], members, body.get("align"), body.get("size"),
+                bool(body.get("extensible", False)), body.get("doc", ""),
+            )
+        except LayoutProblem as problem:
+            self.error(problem.code, path + ((problem.key,) if problem.key else ()), problem.message)
+            return
+        self.structs[declared.name] = struct
+
+    def _member(self, field: dict[str, Any], path: YamlPath) -> Member | None:
+        name: str = field["name"]
+        text: str = str(field["type"]).strip()
+        problem = lint.name_problem(name)
+        if problem:
+            self.error(problem[0], path + ("name",), problem[1])
+            return None
+        if "bits" in field:
+            self.error("E503", path + ("bits",),
+                       "bitfields lay out differently in gcc and ctypes; use a whole integer and document its bits")
+            return None
+        forbidden = lint.forbidden_type(text)
+        if forbidden:
+            self.error(forbidden[0], path + ("type",), forbidden[1])
+            return None
+        match = TYPE_SYNTAX.match(text)
+        if match is None:
+            self.error("E311", path + ("type",),
+                       f"cannot read type '{text}' (expected NAME or NAME[LENGTH], one dimension)")
+            return None
+        count, count_expr = None, ""
+        if match["count"] is not None:
+            count_expr = match["count"].strip()
+            count = self._length(count_expr, path + ("type",))
+            if count is None:
+                return None
+        element = self._element(match["base"], count, path + ("type",))
+        if element is None:
+            return None
+        unit = field.get("unit", "")
+        decimals = field.get("decimals")
+        alias = self.aliases.get(element.alias) if element.alias else None
+        if alias is not None:
+            if unit or decimals is not None:
+                self.error("E313", path + ("unit" if unit else "decimals",),
+                           f"the unit and decimals come from type {alias.name} ({alias.unit}); remove them here")
+                return None
+            unit, decimals = alias.unit, alias.decimals
+        if unit and unit not in self.units:
+            self._unknown_unit(unit, path + ("unit",))
+            return None
+        if decimals is not None and element.kind != "int":
+            self.error("E312", path + ("decimals",), "decimals apply to integer fields only")
+            return None
+        atomic = bool(field.get("atomic", False))
+        if atomic and (count is not None or element.kind != "int" or element.scalar is None
+                       or element.scalar.name not in lint.ATOMIC_SCALARS):
+            self.error("E505", path + ("atomic",),
+                       f"only a single naturally aligned {'/'.join(lint.ATOMIC_SCALARS)} can be atomic "
+                       f"across processes, not '{text}'")
+            return None
+        return Member(name, "data", element, count, count_expr, unit, decimals, atomic, field.get("doc", ""))
+
+    def _length(self, text: str, path: YamlPath) -> int | None:
+        if re.fullmatch(r"[0-9]+", text):
+            value = int(text)
+        elif text in self.constants:
+            value = self.constants[text].value
+        else:
+            close = difflib.get_close_matches(text, self.constants, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            self.error("E306", path, f"array length '{text}' is neither a number nor a constant{hint}")
+            return None
+        if value <= 0:
+            self.error("E305", path, f"array length must be at least 1, not {value}")
+            return None
+        return value
+
+    def _element(self, base: str, count: int | None, path: YamlPath) -> Element | None:
+        if base == "char":
+            if count is None:
+                self.error("E311", path, "a lone char is not a type here: use char[N] for text or u8 for a byte")
+                return None
+            return Element("char", SCALARS["char"], 1, 1)
+        if base in SCALARS:
+            scalar = SCALARS[base]
+            return Element("float" if scalar.is_float else "int", scalar, scalar.size, scalar.size)
+        if base in self.aliases:
+            alias = self.aliases[base]
+            kind = "float" if alias.scalar.is_float else "int"
+            return Element(kind, alias.scalar, alias.scalar.size, alias.scalar.size, alias=base)
+        if base in self.enums:
+            scalar = self.enums[base].scalar
+            return Element("enum", scalar, scalar.size, scalar.size, ref=base)
+        if base in self.structs:
+            struct = self.structs[base]
+            return Element("struct", None, struct.size, struct.align, ref=base)
+        if base in self.data["structs"]:
+            return None  # that struct failed to resolve and was reported already
+        known = list(SCALARS) + list(self.aliases) + list(self.enums) + list(self.data["structs"])
+        close = difflib.get_close_matches(base, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        self.error("E301", path, f"unknown type '{base}'{hint}")
+        return None
+
+
+SCALARS_U8 = Element("int", SCALARS["u8"], 1, 1)

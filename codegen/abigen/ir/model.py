@@ -1,0 +1,180 @@
+"""IR node types. Everything here is immutable and already laid out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Scalar:
+    name: str  # spec spelling: u8 ... i64, f32, f64, char
+    size: int
+    signed: bool
+    is_float: bool
+
+    @property
+    def is_integer(self) -> bool:
+        return not self.is_float and self.name != "char"
+
+    @property
+    def min(self) -> int:
+        return -(1 << (8 * self.size - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        return (1 << (8 * self.size - (1 if self.signed else 0))) - 1
+
+
+SCALARS: dict[str, Scalar] = {
+    s.name: s
+    for s in (
+        Scalar("u8", 1, False, False), Scalar("i8", 1, True, False),
+        Scalar("u16", 2, False, False), Scalar("i16", 2, True, False),
+        Scalar("u32", 4, False, False), Scalar("i32", 4, True, False),
+        Scalar("u64", 8, False, False), Scalar("i64", 8, True, False),
+        Scalar("f32", 4, True, True), Scalar("f64", 8, True, True),
+        Scalar("char", 1, False, False),
+    )
+}
+
+
+@dataclass(frozen=True)
+class AbiVersion:
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+@dataclass(frozen=True)
+class Constant:
+    name: str
+    scalar: Scalar
+    value: int
+    doc: str
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    name: str
+    value: int
+    doc: str
+
+
+@dataclass(frozen=True)
+class Enum:
+    name: str
+    scalar: Scalar
+    values: tuple[EnumValue, ...]
+    on_unknown: str  # "reject" | "ignore" | "" (undeclared)
+    doc: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    name: str
+    scalar: Scalar
+    unit: str
+    decimals: int | None
+    doc: str
+
+
+ElementKind = Literal["int", "float", "char", "enum", "struct"]
+
+
+@dataclass(frozen=True)
+class Element:
+    """What one array element (or a non-array field) holds."""
+
+    kind: ElementKind
+    scalar: Scalar | None  # the stored scalar (an enum's underlying type); None for structs
+    size: int
+    align: int
+    ref: str = ""  # enum or struct name
+    alias: str = ""  # the alias the spec wrote, if any
+
+
+FieldRole = Literal["data", "pad", "reserved"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    role: FieldRole
+    element: Element
+    count: int | None  # array length; None for a single element
+    count_expr: str  # the length as written (a constant's name or digits); "" when not an array
+    offset: int
+    size: int
+    unit: str
+    decimals: int | None
+    atomic: bool
+    doc: str
+
+    @property
+    def is_array(self) -> bool:
+        return self.count is not None
+
+    @property
+    def type_text(self) -> str:
+        """The type as the spec language spells it."""
+        base = self.element.alias or self.element.ref or (self.element.scalar.name if self.element.scalar else "")
+        return f"{base}[{self.count_expr}]" if self.is_array else base
+
+
+Direction = Literal["fund -> agent", "agent -> fund", "any"]
+
+
+@dataclass(frozen=True)
+class Struct:
+    name: str
+    direction: Direction
+    size: int
+    align: int
+    declared_align: int | None
+    declared_size: int | None
+    extensible: bool
+    fields: tuple[Field, ...]  # every byte is covered: data, pad and reserved fields in offset order
+    doc: str
+
+    @property
+    def data_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.role == "data")
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    version: AbiVersion
+    doc: str
+    source: str  # the spec's path as given, for "generated from" lines
+    units: tuple[tuple[str, str], ...]
+    constants: tuple[Constant, ...]
+    enums: tuple[Enum, ...]
+    aliases: tuple[Alias, ...]
+    structs: tuple[Struct, ...]  # dependency order: a struct comes after every struct it embeds
+    layout_hash: int
+
+    @property
+    def layout_hash_hex(self) -> str:
+        return f"0x{self.layout_hash:016x}"
+
+    def struct(self, name: str) -> Struct:
+        for s in self.structs:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def enum(self, name: str) -> Enum:
+        for e in self.enums:
+            if e.name == name:
+                return e
+        raise KeyError(name)
