@@ -34,20 +34,7 @@ FORBIDDEN_TYPES: dict[str, str] = {
 ATOMIC_SCALARS = ("u32", "i32", "u64", "i64")
 
 # Names that would not compile in one of the generated languages.
-RESERVED_WORDS: frozenset[str] = frozenset("""
-    alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
-    char32_t class compl concept const consteval constexpr constinit const_cast continue co_await
-    co_return co_yield decltype default delete do double dynamic_cast else enum explicit export
-    extern false float for friend goto if inline int long mutable namespace new noexcept not not_eq
-    nullptr operator or or_eq private protected public register reinterpret_cast requires restrict
-    return short signed sizeof static static_assert static_cast struct switch template this
-    thread_local throw true try typedef typeid typename union unsigned using virtual void volatile
-    wchar_t while xor xor_eq _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary
-    _Noreturn _Static_assert _Thread_local
-    False None True as assert async await def del elif except finally from global import in is
-    lambda nonlocal pass raise with yield
-    _fields_ _pack_ _anonymous_ _b_base_ _b_needsfree_ _objects
-""".split())
+RESERVED_WORDS: frozenset[str] = frozenset(["alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast", "requires", "restrict", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "False", "None", "True", "as", "assert", "async", "await", "def", "del", "elif", "except", "finally", "from", "global", "import", "in", "is", "lambda", "nonlocal", "pass", "raise", "with", "yield", "_fields_", "_pack_", "_anonymous_", "_b_base_", "_b_needsfree_", "_objects"])
 
 GENERATED_NAME = re.compile(r"^(pad|reserved)_[0-9]+$")
 
@@ -60,7 +47,7 @@ def forbidden_type(text: str) -> tuple[str, str] | None:
         return "E503", (f"'{text}': bitfields lay out differently in gcc and ctypes; use a whole "
                         "integer and document its bits")
     base = re.sub(r"\[.*\]$", "", text.strip()).replace(" ", "_")
-    if base.startswith("std::atomic") or base.startswith("_Atomic"):
+    if base.startswith(("std::atomic", "_Atomic")):
         base = "atomic"
     advice = FORBIDDEN_TYPES.get(base)
     if advice is not None:

@@ -15,10 +15,18 @@ import jsonschema
 from abigen import lint
 from abigen.diagnostics import Diagnostic, SpecError, UsageError
 from abigen.frontend.yaml_source import SourceMap, YamlPath, parse_yaml
-from abigen.ir.layout import LayoutProblem, Member, lay_out_struct
+from abigen.ir.layout import U8, LayoutProblem, Member, lay_out_struct
 from abigen.ir.layout_hash import layout_hash
 from abigen.ir.model import (
-    SCALARS, AbiVersion, Alias, Constant, Element, Enum, EnumValue, Spec, Struct,
+    SCALARS,
+    AbiVersion,
+    Alias,
+    Constant,
+    Element,
+    Enum,
+    EnumValue,
+    Spec,
+    Struct,
 )
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "abi.schema.json"
@@ -232,7 +240,7 @@ class _Resolver:
         for index, field in enumerate(body["fields"]):
             fpath = path + ("fields", index)
             if "reserved" in field:
-                members.append(Member("", "reserved", SCALARS_U8, field["reserved"], str(field["reserved"]),
+                members.append(Member("", "reserved", U8, field["reserved"], str(field["reserved"]),
                                       doc=field.get("doc", "")))
                 continue
             member = self._member(field, fpath)
@@ -336,8 +344,7 @@ class _Resolver:
             return Element("float" if scalar.is_float else "int", scalar, scalar.size, scalar.size)
         if base in self.aliases:
             alias = self.aliases[base]
-            kind = "float" if alias.scalar.is_float else "int"
-            return Element(kind, alias.scalar, alias.scalar.size, alias.scalar.size, alias=base)
+            return Element("float" if alias.scalar.is_float else "int", alias.scalar, alias.scalar.size, alias.scalar.size, alias=base)
         if base in self.enums:
             scalar = self.enums[base].scalar
             return Element("enum", scalar, scalar.size, scalar.size, ref=base)
@@ -352,5 +359,3 @@ class _Resolver:
         self.error("E301", path, f"unknown type '{base}'{hint}")
         return None
 
-
-SCALARS_U8 = Element("int", SCALARS["u8"], 1, 1)

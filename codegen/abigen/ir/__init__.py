@@ -3,7 +3,17 @@
 Generators and checkers see only this IR, never the YAML."""
 
 from abigen.ir.model import (
-    SCALARS, AbiVersion, Alias, Constant, Element, Enum, EnumValue, Field, Scalar, Spec, Struct,
+    SCALARS,
+    AbiVersion,
+    Alias,
+    Constant,
+    Element,
+    Enum,
+    EnumValue,
+    Field,
+    Scalar,
+    Spec,
+    Struct,
 )
 
 __all__ = [
