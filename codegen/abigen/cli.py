@@ -85,10 +85,8 @@ def _parser() -> argparse.ArgumentParser:
 def _source_label(spec_path: Path, root: Path) -> str:
     """How outputs name the spec: relative to the project root, so output bytes never depend on
     the current directory or on how the path was typed."""
-    try:
-        return Path(os.path.relpath(spec_path.resolve(), root.resolve())).as_posix()
-    except ValueError:
-        return spec_path.name
+    relative = Path(os.path.relpath(spec_path.resolve(), root.resolve())).as_posix()
+    return spec_path.name if relative.startswith("..") else relative
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: Path | None = getattr(args, "out", None)
     if out is None:
         out = root / "generated"
-    label = _source_label(spec_path, root) if not _source_label(spec_path, root).startswith("..") else spec_path.name
+    label = _source_label(spec_path, root)
     try:
         spec = load_spec(spec_path)
         if args.command == "lint":

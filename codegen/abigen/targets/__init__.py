@@ -35,7 +35,8 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(
-        snake=naming.snake, one_line=naming.one_line, cpp_scalar=naming.cpp_scalar,
+        snake=naming.snake, one_line=naming.one_line, c_comment=naming.c_comment,
+        py_doc=naming.py_doc, md_cell=naming.md_cell, cpp_scalar=naming.cpp_scalar,
         cpp_element=naming.cpp_element, unit_note=naming.unit_note, ctypes_field=naming.ctypes_field,
         constant_value_hex=naming.constant_value_hex,
     )

@@ -112,3 +112,18 @@ def one_line(text: str) -> str:
 
 def constant_value_hex(constant: Constant) -> str:
     return f"0x{constant.value:X}" if constant.value > 0xFFFF else str(constant.value)
+
+
+def c_comment(text: str) -> str:
+    """One line safe inside a C or C++ comment: ``c_comment("a */ b") == "a * / b"``."""
+    return one_line(text).replace("*/", "* /")
+
+
+def py_doc(text: str) -> str:
+    """One line safe inside a triple-quoted Python docstring."""
+    return one_line(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def md_cell(text: str) -> str:
+    """One line safe inside a Markdown table cell."""
+    return one_line(text).replace("|", "\\|")

@@ -20,7 +20,7 @@ ABI_LAYOUT_HASH: Final = 0x583721f99d829586
 
 # ---- constants
 REGION_MAGIC: Final = 0x4942415F534F444E
-""""NDOS_ABI" read as little-endian bytes; the first 8 bytes of every Fund-created region."""
+"""\"NDOS_ABI\" read as little-endian bytes; the first 8 bytes of every Fund-created region."""
 MAX_INSTRUMENTS: Final = 64
 """Capacity of the instrument table and of each agent's position table."""
 MAX_AGENTS: Final = 32
