@@ -68,7 +68,12 @@ def lay_out_struct(
 ) -> Struct:
     if declared_align is not None and not is_power_of_two(declared_align):
         raise LayoutProblem("E401", f"align: {declared_align} is not a power of two", key="align")
-    alignment = max([declared_align or 1] + [m.element.align for m in members])
+    natural = max(m.element.align for m in members)
+    if declared_align is not None and declared_align < natural:
+        raise LayoutProblem(
+            "E404", f"align: {declared_align} is below the natural alignment {natural} of the fields; "
+            "remove it or raise it", key="align")
+    alignment = max(declared_align or 1, natural)
     fields: list[Field] = []
     offset = 0
     for member in members:

@@ -56,7 +56,7 @@ class Mismatch:
 def header_path(spec: Spec, out_dir: Path, language: Language) -> Path:
     """Where `abigen generate` writes the header: out_dir/c/<name>/abi.h or out_dir/cpp/<name>/abi.hpp."""
     if language == "c":
-        return out_dir / "c" / c_prefix(spec) / "abi.h"
+        return out_dir / "c" / spec.name / "abi.h"
     return out_dir / "cpp" / spec.name / "abi.hpp"
 
 

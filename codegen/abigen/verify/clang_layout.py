@@ -91,7 +91,7 @@ def _index() -> Any:
 
 def parse_header(path: Path, language: Language, target: str) -> ParsedHeader:
     """Parse the header at `path` as `language` for `target` and read every struct in it."""
-    return parse_source(f'#include "{path.resolve().as_posix()}"\n', language, target)
+    return parse_source(f'#include "{path.absolute().as_posix()}"\n', language, target)
 
 
 def parse_source(text: str, language: Language, target: str, name: str = "") -> ParsedHeader:

@@ -437,16 +437,16 @@ static inline const char *fundos_reject_reason_name(fundos_reject_reason_t value
 /** First 64 bytes of every Fund-created region. Written once by the Fund before the region is shared; an agent checks magic, versions, layout hash and kind before reading anything else.
  *  Written fund -> agent; 64 bytes, aligned to 64. */
 typedef struct fundos_region_header {
-FUNDOS_ABI_ALIGNAS(64) uint64_t magic; /**< @0 Always REGION_MAGIC. */
-uint16_t abi_major; /**< @8 ABI major version the region was laid out by. */
-uint16_t abi_minor; /**< @10 ABI minor version the region was laid out by. */
-fundos_region_kind_t kind; /**< @12 */
-uint16_t header_size; /**< @14 [bytes] sizeof(RegionHeader) as the writer knew it. */
-uint64_t layout_hash; /**< @16 Layout hash of the writer's ABI; must equal the reader's. */
-uint64_t region_size; /**< @24 [bytes] Size of the whole region. */
-fundos_sequence_t generation; /**< @32 [count] Attach generation; a new one for every agent attach. */
-uint32_t agent_id; /**< @40 [id] Owner agent for per-agent regions; 0 for the snapshot region. */
-uint8_t reserved_44[20]; /**< @44 reserved for growth; zero */
+    FUNDOS_ABI_ALIGNAS(64) uint64_t magic; /**< @0 Always REGION_MAGIC. */
+    uint16_t abi_major; /**< @8 ABI major version the region was laid out by. */
+    uint16_t abi_minor; /**< @10 ABI minor version the region was laid out by. */
+    fundos_region_kind_t kind; /**< @12 */
+    uint16_t header_size; /**< @14 [bytes] sizeof(RegionHeader) as the writer knew it. */
+    uint64_t layout_hash; /**< @16 Layout hash of the writer's ABI; must equal the reader's. */
+    uint64_t region_size; /**< @24 [bytes] Size of the whole region. */
+    fundos_sequence_t generation; /**< @32 [count] Attach generation; a new one for every agent attach. */
+    uint32_t agent_id; /**< @40 [id] Owner agent for per-agent regions; 0 for the snapshot region. */
+    uint8_t reserved_44[20]; /**< @44 reserved for growth; zero */
 } fundos_region_header_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_region_header_t) == 64, "RegionHeader size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_region_header_t) == 64, "RegionHeader alignment");
@@ -464,23 +464,23 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_region_header_t, reserved_44) == 44 && 
 /** One row of the instrument table in FundState. Prices are the Fund's view at `seq`.
  *  Written fund -> agent; 128 bytes, aligned to 64. */
 typedef struct fundos_instrument_entry {
-FUNDOS_ABI_ALIGNAS(64) uint32_t instrument_id; /**< @0 [id] Stable id; never reused for another instrument. */
-fundos_instrument_status_t status; /**< @4 */
-fundos_trading_state_t trading_state; /**< @5 The Fund's own permission for this instrument. */
-char symbol[FUNDOS_SYMBOL_LEN]; /**< @6 Venue symbol, NUL-padded ASCII. */
-uint8_t pad_22[2]; /**< @22 alignment padding; always zero */
-fundos_price_t tick_size; /**< @24 [price, x10^-8] Smallest price increment. */
-fundos_quantity_t lot_size; /**< @32 [instrument_units, x10^-6] Smallest quantity increment. */
-fundos_price_t bid; /**< @40 [price, x10^-8] Best bid; 0 when absent. */
-fundos_price_t ask; /**< @48 [price, x10^-8] Best ask; 0 when absent. */
-fundos_price_t last; /**< @56 [price, x10^-8] Last trade price; 0 when absent. */
-fundos_quantity_t bid_size; /**< @64 [instrument_units, x10^-6] */
-fundos_quantity_t ask_size; /**< @72 [instrument_units, x10^-6] */
-fundos_quantity_t last_size; /**< @80 [instrument_units, x10^-6] */
-fundos_timestamp_t quote_time; /**< @88 [epoch_ns] Exchange time of the quote. */
-fundos_timestamp_t trade_time; /**< @96 [epoch_ns] Exchange time of the last trade. */
-fundos_quantity_t session_volume; /**< @104 [instrument_units, x10^-6] Volume traded in the session so far. */
-uint8_t reserved_112[16]; /**< @112 reserved for growth; zero */
+    FUNDOS_ABI_ALIGNAS(64) uint32_t instrument_id; /**< @0 [id] Stable id; never reused for another instrument. */
+    fundos_instrument_status_t status; /**< @4 */
+    fundos_trading_state_t trading_state; /**< @5 The Fund's own permission for this instrument. */
+    char symbol[FUNDOS_SYMBOL_LEN]; /**< @6 Venue symbol, NUL-padded ASCII. */
+    uint8_t pad_22[2]; /**< @22 alignment padding; always zero */
+    fundos_price_t tick_size; /**< @24 [price, x10^-8] Smallest price increment. */
+    fundos_quantity_t lot_size; /**< @32 [instrument_units, x10^-6] Smallest quantity increment. */
+    fundos_price_t bid; /**< @40 [price, x10^-8] Best bid; 0 when absent. */
+    fundos_price_t ask; /**< @48 [price, x10^-8] Best ask; 0 when absent. */
+    fundos_price_t last; /**< @56 [price, x10^-8] Last trade price; 0 when absent. */
+    fundos_quantity_t bid_size; /**< @64 [instrument_units, x10^-6] */
+    fundos_quantity_t ask_size; /**< @72 [instrument_units, x10^-6] */
+    fundos_quantity_t last_size; /**< @80 [instrument_units, x10^-6] */
+    fundos_timestamp_t quote_time; /**< @88 [epoch_ns] Exchange time of the quote. */
+    fundos_timestamp_t trade_time; /**< @96 [epoch_ns] Exchange time of the last trade. */
+    fundos_quantity_t session_volume; /**< @104 [instrument_units, x10^-6] Volume traded in the session so far. */
+    uint8_t reserved_112[16]; /**< @112 reserved for growth; zero */
 } fundos_instrument_entry_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_instrument_entry_t) == 128, "InstrumentEntry size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_instrument_entry_t) == 64, "InstrumentEntry alignment");
@@ -505,15 +505,15 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_instrument_entry_t, reserved_112) == 11
 /** One row of the agent table in FundState, as the Fund sees that agent.
  *  Written fund -> agent; 64 bytes, aligned to 64. */
 typedef struct fundos_agent_slot {
-FUNDOS_ABI_ALIGNAS(64) uint32_t agent_id; /**< @0 [id] */
-fundos_agent_status_t status; /**< @4 */
-fundos_trading_state_t trading_state; /**< @5 */
-uint8_t pad_6[2]; /**< @6 alignment padding; always zero */
-fundos_sequence_t generation; /**< @8 [count] Attach generation of the agent's current regions. */
-fundos_duration_t lease; /**< @16 [ns] Heartbeat lease; LATE once the counter stalls this long on the Fund's clock. */
-fundos_sequence_t heartbeat_seen; /**< @24 [count] Last heartbeat counter value the Fund observed. */
-fundos_sequence_t last_answered_seq; /**< @32 [count] Last snapshot the agent fully answered. */
-uint8_t reserved_40[24]; /**< @40 reserved for growth; zero */
+    FUNDOS_ABI_ALIGNAS(64) uint32_t agent_id; /**< @0 [id] */
+    fundos_agent_status_t status; /**< @4 */
+    fundos_trading_state_t trading_state; /**< @5 */
+    uint8_t pad_6[2]; /**< @6 alignment padding; always zero */
+    fundos_sequence_t generation; /**< @8 [count] Attach generation of the agent's current regions. */
+    fundos_duration_t lease; /**< @16 [ns] Heartbeat lease; LATE once the counter stalls this long on the Fund's clock. */
+    fundos_sequence_t heartbeat_seen; /**< @24 [count] Last heartbeat counter value the Fund observed. */
+    fundos_sequence_t last_answered_seq; /**< @32 [count] Last snapshot the agent fully answered. */
+    uint8_t reserved_40[24]; /**< @40 reserved for growth; zero */
 } fundos_agent_slot_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_agent_slot_t) == 64, "AgentSlot size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_agent_slot_t) == 64, "AgentSlot alignment");
@@ -530,23 +530,23 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_agent_slot_t, reserved_40) == 40 && siz
 /** The snapshot every agent reads. Published by the Fund (its sole writer) after each sequencer step into one of SNAPSHOT_SLOTS seqlock-guarded slots.
  *  Written fund -> agent; 10368 bytes, aligned to 64. */
 typedef struct fundos_fund_state {
-FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t seq; /**< @0 [count] Snapshot sequence; strictly increasing. */
-fundos_timestamp_t clock; /**< @8 [epoch_ns] The Fund's clock at this step. */
-fundos_mode_t mode; /**< @16 */
-fundos_trading_state_t trading_state; /**< @17 Fund-wide permission; HALTED when the kill switch is on. */
-uint16_t instrument_count; /**< @18 [count] Rows of `instruments` in use. */
-uint16_t agent_count; /**< @20 [count] Rows of `agents` in use. */
-uint8_t pad_22[2]; /**< @22 alignment padding; always zero */
-fundos_money_t nav; /**< @24 [currency, x10^-6] Net asset value of the fund. */
-fundos_money_t cash; /**< @32 [currency, x10^-6] */
-fundos_money_t gross_exposure; /**< @40 [currency, x10^-6] Sum of absolute position values. */
-fundos_money_t net_exposure; /**< @48 [currency, x10^-6] Sum of signed position values. */
-fundos_money_t realized_pnl; /**< @56 [currency, x10^-6] */
-fundos_money_t unrealized_pnl; /**< @64 [currency, x10^-6] */
-fundos_money_t fees; /**< @72 [currency, x10^-6] Fees paid since the start of the run. */
-uint8_t reserved_80[48]; /**< @80 reserved for growth; zero */
-fundos_instrument_entry_t instruments[FUNDOS_MAX_INSTRUMENTS]; /**< @128 */
-fundos_agent_slot_t agents[FUNDOS_MAX_AGENTS]; /**< @8320 */
+    FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t seq; /**< @0 [count] Snapshot sequence; strictly increasing. */
+    fundos_timestamp_t clock; /**< @8 [epoch_ns] The Fund's clock at this step. */
+    fundos_mode_t mode; /**< @16 */
+    fundos_trading_state_t trading_state; /**< @17 Fund-wide permission; HALTED when the kill switch is on. */
+    uint16_t instrument_count; /**< @18 [count] Rows of `instruments` in use. */
+    uint16_t agent_count; /**< @20 [count] Rows of `agents` in use. */
+    uint8_t pad_22[2]; /**< @22 alignment padding; always zero */
+    fundos_money_t nav; /**< @24 [currency, x10^-6] Net asset value of the fund. */
+    fundos_money_t cash; /**< @32 [currency, x10^-6] */
+    fundos_money_t gross_exposure; /**< @40 [currency, x10^-6] Sum of absolute position values. */
+    fundos_money_t net_exposure; /**< @48 [currency, x10^-6] Sum of signed position values. */
+    fundos_money_t realized_pnl; /**< @56 [currency, x10^-6] */
+    fundos_money_t unrealized_pnl; /**< @64 [currency, x10^-6] */
+    fundos_money_t fees; /**< @72 [currency, x10^-6] Fees paid since the start of the run. */
+    uint8_t reserved_80[48]; /**< @80 reserved for growth; zero */
+    fundos_instrument_entry_t instruments[FUNDOS_MAX_INSTRUMENTS]; /**< @128 */
+    fundos_agent_slot_t agents[FUNDOS_MAX_AGENTS]; /**< @8320 */
 } fundos_fund_state_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_fund_state_t) == 10368, "FundState size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_fund_state_t) == 64, "FundState alignment");
@@ -571,20 +571,20 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_fund_state_t, agents) == 8320 && sizeof
 /** One agent's capital and results.
  *  Written fund -> agent; 128 bytes, aligned to 64. */
 typedef struct fundos_agent_account {
-FUNDOS_ABI_ALIGNAS(64) uint32_t agent_id; /**< @0 [id] */
-uint8_t pad_4[4]; /**< @4 alignment padding; always zero */
-fundos_money_t capital; /**< @8 [currency, x10^-6] Capital allocated to the agent. */
-fundos_money_t cash; /**< @16 [currency, x10^-6] */
-fundos_money_t equity; /**< @24 [currency, x10^-6] Cash plus marked value of positions. */
-fundos_money_t gross_exposure; /**< @32 [currency, x10^-6] */
-fundos_money_t net_exposure; /**< @40 [currency, x10^-6] */
-fundos_money_t realized_pnl; /**< @48 [currency, x10^-6] */
-fundos_money_t unrealized_pnl; /**< @56 [currency, x10^-6] */
-fundos_money_t fees; /**< @64 [currency, x10^-6] */
-uint64_t intents_accepted; /**< @72 [count] */
-uint64_t intents_rejected; /**< @80 [count] */
-uint64_t last_intent_id; /**< @88 [id] Highest intent id the Fund has processed. */
-uint8_t reserved_96[32]; /**< @96 reserved for growth; zero */
+    FUNDOS_ABI_ALIGNAS(64) uint32_t agent_id; /**< @0 [id] */
+    uint8_t pad_4[4]; /**< @4 alignment padding; always zero */
+    fundos_money_t capital; /**< @8 [currency, x10^-6] Capital allocated to the agent. */
+    fundos_money_t cash; /**< @16 [currency, x10^-6] */
+    fundos_money_t equity; /**< @24 [currency, x10^-6] Cash plus marked value of positions. */
+    fundos_money_t gross_exposure; /**< @32 [currency, x10^-6] */
+    fundos_money_t net_exposure; /**< @40 [currency, x10^-6] */
+    fundos_money_t realized_pnl; /**< @48 [currency, x10^-6] */
+    fundos_money_t unrealized_pnl; /**< @56 [currency, x10^-6] */
+    fundos_money_t fees; /**< @64 [currency, x10^-6] */
+    uint64_t intents_accepted; /**< @72 [count] */
+    uint64_t intents_rejected; /**< @80 [count] */
+    uint64_t last_intent_id; /**< @88 [id] Highest intent id the Fund has processed. */
+    uint8_t reserved_96[32]; /**< @96 reserved for growth; zero */
 } fundos_agent_account_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_agent_account_t) == 128, "AgentAccount size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_agent_account_t) == 64, "AgentAccount alignment");
@@ -606,15 +606,15 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_agent_account_t, reserved_96) == 96 && 
 /** One agent's position in one instrument.
  *  Written fund -> agent; 64 bytes, aligned to 8. */
 typedef struct fundos_position {
-uint32_t instrument_id; /**< @0 [id] */
-uint8_t pad_4[4]; /**< @4 alignment padding; always zero */
-fundos_quantity_t qty; /**< @8 [instrument_units, x10^-6] Signed position. */
-fundos_price_t avg_cost; /**< @16 [price, x10^-8] Average cost of the open position; 0 when flat. */
-fundos_money_t realized_pnl; /**< @24 [currency, x10^-6] */
-fundos_money_t unrealized_pnl; /**< @32 [currency, x10^-6] Marked at the snapshot's reference price. */
-fundos_money_t fees; /**< @40 [currency, x10^-6] */
-fundos_quantity_t working_qty; /**< @48 [instrument_units, x10^-6] Signed quantity of the agent's working orders. */
-uint8_t reserved_56[8]; /**< @56 reserved for growth; zero */
+    uint32_t instrument_id; /**< @0 [id] */
+    uint8_t pad_4[4]; /**< @4 alignment padding; always zero */
+    fundos_quantity_t qty; /**< @8 [instrument_units, x10^-6] Signed position. */
+    fundos_price_t avg_cost; /**< @16 [price, x10^-8] Average cost of the open position; 0 when flat. */
+    fundos_money_t realized_pnl; /**< @24 [currency, x10^-6] */
+    fundos_money_t unrealized_pnl; /**< @32 [currency, x10^-6] Marked at the snapshot's reference price. */
+    fundos_money_t fees; /**< @40 [currency, x10^-6] */
+    fundos_quantity_t working_qty; /**< @48 [instrument_units, x10^-6] Signed quantity of the agent's working orders. */
+    uint8_t reserved_56[8]; /**< @56 reserved for growth; zero */
 } fundos_position_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_position_t) == 64, "Position size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_position_t) == 8, "Position alignment");
@@ -631,11 +631,11 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_position_t, reserved_56) == 56 && sizeo
 /** One agent's own account and positions, in its Fund-written report region; other agents cannot see it. `seq` is the FundState snapshot it matches.
  *  Written fund -> agent; 4288 bytes, aligned to 64. */
 typedef struct fundos_agent_book {
-FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t seq; /**< @0 [count] */
-uint16_t position_count; /**< @8 [count] Rows of `positions` in use. */
-uint8_t reserved_10[54]; /**< @10 reserved for growth; zero */
-fundos_agent_account_t account; /**< @64 */
-fundos_position_t positions[FUNDOS_MAX_INSTRUMENTS]; /**< @192 */
+    FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t seq; /**< @0 [count] */
+    uint16_t position_count; /**< @8 [count] Rows of `positions` in use. */
+    uint8_t reserved_10[54]; /**< @10 reserved for growth; zero */
+    fundos_agent_account_t account; /**< @64 */
+    fundos_position_t positions[FUNDOS_MAX_INSTRUMENTS]; /**< @192 */
 } fundos_agent_book_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_agent_book_t) == 4288, "AgentBook size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_agent_book_t) == 64, "AgentBook alignment");
@@ -648,10 +648,10 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_agent_book_t, positions) == 192 && size
 /** The hot counters an agent writes. Its own 128 bytes, so the Fund's reads never share a cache line pair (adjacent-line prefetch) with the intent ring.
  *  Written agent -> fund; 128 bytes, aligned to 64. */
 typedef struct fundos_agent_heartbeat {
-FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t counter; /**< @0 atomic [count] Incremented by the agent at least once per lease. */
-fundos_sequence_t answered_seq; /**< @8 atomic [count] Last snapshot the agent has answered. */
-uint32_t pid; /**< @16 [id] Informational only; the Fund trusts SO_PEERCRED. */
-uint8_t reserved_20[108]; /**< @20 reserved for growth; zero */
+    FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t counter; /**< @0 atomic [count] Incremented by the agent at least once per lease. */
+    fundos_sequence_t answered_seq; /**< @8 atomic [count] Last snapshot the agent has answered. */
+    uint32_t pid; /**< @16 [id] Informational only; the Fund trusts SO_PEERCRED. */
+    uint8_t reserved_20[108]; /**< @20 reserved for growth; zero */
 } fundos_agent_heartbeat_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_agent_heartbeat_t) == 128, "AgentHeartbeat size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_agent_heartbeat_t) == 64, "AgentHeartbeat alignment");
@@ -663,21 +663,21 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_agent_heartbeat_t, reserved_20) == 20 &
 /** One slot of an agent's intent ring. The agent writes every field, then `commit` last with a release store; the Fund copies the slot once into private memory and validates the copy.
  *  Written agent -> fund; 128 bytes, aligned to 64. */
 typedef struct fundos_intent_record {
-FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t commit; /**< @0 atomic [count] Ring position + 1 of this record, written last. */
-uint64_t intent_id; /**< @8 [id] Strictly increasing per agent. */
-fundos_sequence_t snapshot_seq; /**< @16 [count] The FundState seq this intent answers. */
-uint64_t ref_intent_id; /**< @24 [id] For CANCEL, the intent whose order to cancel; else 0. */
-uint32_t agent_id; /**< @32 [id] */
-uint32_t instrument_id; /**< @36 [id] */
-fundos_intent_kind_t kind; /**< @40 */
-fundos_side_t side; /**< @41 */
-fundos_order_type_t order_type; /**< @42 */
-fundos_time_in_force_t time_in_force; /**< @43 */
-uint8_t pad_44[4]; /**< @44 alignment padding; always zero */
-fundos_quantity_t qty; /**< @48 [instrument_units, x10^-6] Target position (TARGET_POSITION, signed) or order quantity (ORDER, positive). */
-fundos_price_t limit_price; /**< @56 [price, x10^-8] For LIMIT orders; 0 otherwise. */
-uint64_t client_tag; /**< @64 [id] Opaque to the Fund; echoed in reports. */
-uint8_t reserved_72[56]; /**< @72 reserved for growth; zero */
+    FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t commit; /**< @0 atomic [count] Ring position + 1 of this record, written last. */
+    uint64_t intent_id; /**< @8 [id] Strictly increasing per agent. */
+    fundos_sequence_t snapshot_seq; /**< @16 [count] The FundState seq this intent answers. */
+    uint64_t ref_intent_id; /**< @24 [id] For CANCEL, the intent whose order to cancel; else 0. */
+    uint32_t agent_id; /**< @32 [id] */
+    uint32_t instrument_id; /**< @36 [id] */
+    fundos_intent_kind_t kind; /**< @40 */
+    fundos_side_t side; /**< @41 */
+    fundos_order_type_t order_type; /**< @42 */
+    fundos_time_in_force_t time_in_force; /**< @43 */
+    uint8_t pad_44[4]; /**< @44 alignment padding; always zero */
+    fundos_quantity_t qty; /**< @48 [instrument_units, x10^-6] Target position (TARGET_POSITION, signed) or order quantity (ORDER, positive). */
+    fundos_price_t limit_price; /**< @56 [price, x10^-8] For LIMIT orders; 0 otherwise. */
+    uint64_t client_tag; /**< @64 [id] Opaque to the Fund; echoed in reports. */
+    uint8_t reserved_72[56]; /**< @72 reserved for growth; zero */
 } fundos_intent_record_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_intent_record_t) == 128, "IntentRecord size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_intent_record_t) == 64, "IntentRecord alignment");
@@ -700,20 +700,20 @@ FUNDOS_ABI_STATIC_ASSERT(offsetof(fundos_intent_record_t, reserved_72) == 72 && 
 /** One slot of an agent's report ring, written by the Fund; `commit` is written last.
  *  Written fund -> agent; 128 bytes, aligned to 64. */
 typedef struct fundos_intent_report {
-FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t commit; /**< @0 atomic [count] Ring position + 1 of this record, written last. */
-uint64_t intent_id; /**< @8 [id] */
-uint64_t client_tag; /**< @16 [id] */
-fundos_sequence_t snapshot_seq; /**< @24 [count] The snapshot at which the Fund processed the intent. */
-fundos_timestamp_t clock; /**< @32 [epoch_ns] */
-uint32_t instrument_id; /**< @40 [id] */
-fundos_report_kind_t kind; /**< @44 */
-fundos_side_t side; /**< @45 */
-fundos_reject_reason_t reason; /**< @46 NONE unless kind is REJECTED (or CANCELED by risk). */
-fundos_quantity_t fill_qty; /**< @48 [instrument_units, x10^-6] Quantity of this fill (FILLED), positive. */
-fundos_price_t fill_price; /**< @56 [price, x10^-8] */
-fundos_money_t fee; /**< @64 [currency, x10^-6] */
-fundos_quantity_t remaining_qty; /**< @72 [instrument_units, x10^-6] Quantity of the order still working after this report. */
-uint8_t reserved_80[48]; /**< @80 reserved for growth; zero */
+    FUNDOS_ABI_ALIGNAS(64) fundos_sequence_t commit; /**< @0 atomic [count] Ring position + 1 of this record, written last. */
+    uint64_t intent_id; /**< @8 [id] */
+    uint64_t client_tag; /**< @16 [id] */
+    fundos_sequence_t snapshot_seq; /**< @24 [count] The snapshot at which the Fund processed the intent. */
+    fundos_timestamp_t clock; /**< @32 [epoch_ns] */
+    uint32_t instrument_id; /**< @40 [id] */
+    fundos_report_kind_t kind; /**< @44 */
+    fundos_side_t side; /**< @45 */
+    fundos_reject_reason_t reason; /**< @46 NONE unless kind is REJECTED (or CANCELED by risk). */
+    fundos_quantity_t fill_qty; /**< @48 [instrument_units, x10^-6] Quantity of this fill (FILLED), positive. */
+    fundos_price_t fill_price; /**< @56 [price, x10^-8] */
+    fundos_money_t fee; /**< @64 [currency, x10^-6] */
+    fundos_quantity_t remaining_qty; /**< @72 [instrument_units, x10^-6] Quantity of the order still working after this report. */
+    uint8_t reserved_80[48]; /**< @80 reserved for growth; zero */
 } fundos_intent_report_t;
 FUNDOS_ABI_STATIC_ASSERT(sizeof(fundos_intent_report_t) == 128, "IntentReport size");
 FUNDOS_ABI_STATIC_ASSERT(FUNDOS_ABI_ALIGNOF(fundos_intent_report_t) == 64, "IntentReport alignment");
