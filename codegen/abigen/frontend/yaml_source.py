@@ -16,6 +16,9 @@ from abigen.diagnostics import Diagnostic, Location, SpecError
 
 YamlPath = tuple[str | int, ...]
 
+# libyaml's loader when PyYAML was built with it (4x faster, same marks), else the pure-Python one.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def format_path(path: YamlPath) -> str:
     text = ""
@@ -55,7 +58,7 @@ def parse_yaml(text: str, file: Path) -> tuple[Any, SourceMap]:
     positions: dict[YamlPath, tuple[int, int]] = {}
     problems: list[Diagnostic] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
@@ -65,19 +68,35 @@ def parse_yaml(text: str, file: Path) -> tuple[Any, SourceMap]:
     if root is None:
         raise SpecError([Diagnostic("E101", "the file is empty", Location(file, 1, 1), "")])
     constructor = yaml.constructor.SafeConstructor()
+    open_nodes: set[int] = set()  # the nodes being built, to refuse an alias of an enclosing node
 
     def build(node: yaml.Node, path: YamlPath) -> Any:
         positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if id(node) in open_nodes:
+            problems.append(Diagnostic("E103", "unsupported YAML value: an alias refers to a node that contains it",
+                                       Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
+                                       format_path(path)))
+            return None
+        open_nodes.add(id(node))
+        try:
+            return build_node(node, path)
+        finally:
+            open_nodes.discard(id(node))
+
+    def build_node(node: yaml.Node, path: YamlPath) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                where = Location(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 if not isinstance(key_node, yaml.ScalarNode):
-                    problems.append(Diagnostic(
-                        "E103", "mapping keys must be plain scalars",
-                        Location(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
-                        format_path(path)))
+                    problems.append(Diagnostic("E103", "mapping keys must be plain scalars", where, format_path(path)))
                     continue
-                key = _scalar(constructor, key_node)
+                try:
+                    key = _scalar(constructor, key_node)
+                except yaml.constructor.ConstructorError as exc:  # e.g. a merge key `<<`
+                    problems.append(Diagnostic("E103", f"unsupported YAML key: {exc.problem}; write the keys out",
+                                               where, format_path(path)))
+                    continue
                 key = key if isinstance(key, str) else str(key)
                 if key in result:
                     first = positions.get(path + (key,), (0, 0))

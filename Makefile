@@ -1,0 +1,71 @@
+# FundOS developer entry points. On a fresh machine: `make demo`, then `make test`.
+# Both create (once) and reuse .venv/ at the repo root with abigen and the dev tools in it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ABIGEN := $(BIN)/abigen
+SPEC := schema/abi.yaml
+OUT := generated
+BUILD_DIR := build
+JOBS ?= 2
+MAKEFLAGS += --no-print-directory
+
+.PHONY: help setup demo test lint bench clean distclean
+
+help:
+	@echo "make demo   set up .venv/, regenerate generated/ from $(SPEC), build and run the layout tests"
+	@echo "make test   set up .venv/, then every test and check via tox (what CI runs)"
+	@echo "make lint   abigen lint + mypy + ruff, in .venv/"
+	@echo "make bench  time abigen generate/verify; writes bench/RESULTS.md"
+	@echo "make clean  remove build directories (keeps .venv/)"
+
+# The virtualenv: made once, reinstalled only when the package's or the tools' requirements change.
+# A .venv without a working pip (python3-venv missing when it was made) is made again.
+$(STAMP): pyproject.toml requirements-dev.txt
+	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+		echo "creating $(VENV)/ with $$($(PYTHON) --version)"; \
+		$(PYTHON) -m venv --clear $(VENV); \
+	fi
+	@echo "installing abigen (editable) and the dev tools into $(VENV)/"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . -r requirements-dev.txt
+	@touch $@
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(ABIGEN) generate --spec $(SPEC) --out $(OUT)/
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	@echo
+	@echo "== FundOS demo: the ABI compiler (the Fund itself is not built yet)"
+	@echo "   $(SPEC) was compiled into $(OUT)/:"
+	@find $(OUT) -type f -not -path '$(OUT)/tests/golden/*' | sort | sed 's/^/     /'
+	@echo "     $(OUT)/tests/golden/  ($$(find $(OUT)/tests/golden -type f | wc -l) golden byte images)"
+	@echo "   The C and C++ layout tests above compiled those headers and matched every golden image."
+	@echo "   What's next: 'make test' runs every check (what CI runs); the Fund (fund/) and the"
+	@echo "   agent SDKs (sdks/) come in later changes and will be built and run here."
+
+test: $(STAMP)
+	$(BIN)/tox run -e all
+
+lint: $(STAMP)
+	$(ABIGEN) lint --spec $(SPEC)
+	$(BIN)/mypy
+	$(BIN)/ruff check codegen tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_abigen.py
+
+clean:
+	rm -rf $(BUILD_DIR) .tox/cmake-build .pytest_cache .mypy_cache .ruff_cache
+	find codegen generated tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) .tox
