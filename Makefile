@@ -16,12 +16,13 @@ BUILD_DIR := build
 JOBS ?= 2
 MAKEFLAGS += --no-print-directory
 
-.PHONY: help setup demo test lint bench clean distclean
+.PHONY: help setup demo test lint bench release clean distclean
 
 help:
 	@echo "make demo   set up .venv/, regenerate generated/ from $(SPEC), build and run the layout tests"
 	@echo "make test   set up .venv/, then every test and check via tox (what CI runs)"
 	@echo "make lint   abigen lint + mypy + ruff, in .venv/"
+	@echo "make release  freeze schema/abi.yaml's layout into schema/history/abi-MAJOR.MINOR.lock.json"
 	@echo "make bench  time abigen generate/verify; writes bench/RESULTS.md"
 	@echo "make clean  remove build directories (keeps .venv/)"
 
@@ -57,8 +58,12 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(ABIGEN) lint --spec $(SPEC)
+	$(ABIGEN) compat --ci --spec $(SPEC)
 	$(BIN)/mypy
 	$(BIN)/ruff check codegen tests
+
+release: $(STAMP)
+	$(ABIGEN) release --spec $(SPEC)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_abigen.py

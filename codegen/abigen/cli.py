@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from abigen import __version__
+from abigen.compat import cli as compat_cli
 from abigen.diagnostics import SpecError, UsageError
 from abigen.frontend import load_spec
 from abigen.ir.model import Spec
@@ -31,6 +31,11 @@ commands:
              compare every struct's size and alignment and every field's offset and width
              with the spec
   lint       check the spec only; report everything unsafe in shared memory
+  compat     compare the spec with a released version (--against: a lock file, a spec file or
+             git:REF; default the newest schema/history lock) rule by rule: breaking, compatible
+             or source-only, for which readers, and the version bump needed (see compat --help)
+  changelog  print a Markdown changelog of the ABI between --against and the spec
+  release    freeze the spec's layout into schema/history/abi-MAJOR.MINOR.lock.json
 
 defaults:
   --spec is schema/abi.yaml and --out is generated/, both in the nearest folder at or above
@@ -41,13 +46,25 @@ exit status:
   1  check found stale outputs, or verify found a layout mismatch
   2  the spec has errors (each printed as FILE:LINE:COL: error[CODE]: YAML.PATH: message),
      or the command line is wrong
+  compat exits with a bitmask: 1 expired allow_breaking entry, 2 usage or spec error,
+  4 compatible changes, 8 breaking changes, 16 version not bumped as the changes require
 
 examples:
   abigen generate                       regenerate generated/ after editing schema/abi.yaml
   abigen check                          in CI: is generated/ up to date?
   abigen verify --out /tmp/abi          verify outputs generated elsewhere
   abigen lint --spec proposed.yaml      check a draft spec
+  abigen compat --against git:main      what does this branch change in the ABI?
+  abigen release                        after bumping abi.version: freeze it in schema/history/
 """
+
+
+COMMAND_EXIT_STATUS = {
+    "generate": "exit status: 0 written; 2 the spec has errors or --out is not an abigen folder (nothing written)",
+    "check": "exit status: 0 --out is up to date; 1 stale (each file named); 2 the spec has errors",
+    "verify": "exit status: 0 every layout matches; 1 a mismatch (each printed); 2 the spec has errors",
+    "lint": "exit status: 0 the spec is clean; 2 the spec has errors (each printed with file, line and path)",
+}
 
 
 def _project_root() -> Path:
@@ -71,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
         ("verify", "compare the compiled layout with the spec using libclang"),
         ("lint", "check the spec only"),
     ):
-        sub = commands.add_parser(name, help=summary, description=summary)
+        sub = commands.add_parser(name, help=summary, description=summary, epilog=COMMAND_EXIT_STATUS[name],
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.add_argument("--spec", type=Path, default=None, help="the ABI spec (default: schema/abi.yaml)")
         if name != "lint":
             sub.add_argument("--out", type=Path, default=None, help="the output folder (default: generated/)")
@@ -79,24 +97,27 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--target", action="append", dest="targets", metavar="TRIPLE",
                              help="target triple to verify (repeatable; default: x86_64-linux-gnu and "
                                   "aarch64-linux-gnu)")
+    compat_cli.add_commands(commands)
     return parser
 
 
-def _source_label(spec_path: Path, root: Path) -> str:
-    """How outputs name the spec: relative to the project root, so output bytes never depend on
-    the current directory or on how the path was typed."""
-    relative = Path(os.path.relpath(spec_path.resolve(), root.resolve())).as_posix()
-    return spec_path.name if relative.startswith("..") else relative
+def _source_label(spec_path: Path) -> str:
+    """How outputs name the spec: `schema/<file>` for a spec in a schema/ folder, else its file
+    name, so output bytes never depend on the current folder or on how the path was typed."""
+    resolved = spec_path.resolve()
+    return f"schema/{resolved.name}" if resolved.parent.name == "schema" else resolved.name
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = _project_root()
+    if args.command in compat_cli.COMMANDS:
+        return compat_cli.run(args, root)
     spec_path: Path = args.spec if args.spec is not None else root / "schema" / "abi.yaml"
     out: Path | None = getattr(args, "out", None)
     if out is None:
         out = root / "generated"
-    label = _source_label(spec_path, root)
+    label = _source_label(spec_path)
     try:
         spec = load_spec(spec_path)
         if args.command == "lint":

@@ -33,7 +33,7 @@ class Diagnostic:
         return f"{self.location}: error[{self.code}]:{where} {self.message}"
 
 
-@dataclass
+@dataclass(eq=False)  # an exception compares and hashes by identity, like every other exception
 class SpecError(Exception):
     """Raised when a spec cannot be compiled; carries every problem found, in file order."""
 

@@ -14,10 +14,15 @@ from abigen.targets import MARKER
 
 def write_tree(files: dict[str, bytes], out: Path) -> None:
     """Replaces `out` with exactly `files`. `out` must be absent, empty, or an abigen folder."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: is a file, not a folder; choose another --out")
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise UsageError(f"{out}: refusing to replace a folder abigen did not write (no {MARKER} file in it)")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; the result should look like any mkdir
     try:
         for relative, content in sorted(files.items()):
             target = staging / relative

@@ -30,13 +30,22 @@ from abigen.ir.model import (
 )
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "abi.schema.json"
+# Far above any shared-memory record, and small enough that the golden images and byte maps of the
+# generated outputs (one entry per byte) stay cheap; a length typo like u8[4000000000] stops here.
+MAX_STRUCT_SIZE = 1 << 24
 TYPE_SYNTAX = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<count>[^\[\]]*)\])?$")
 
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    # JSON Schema counts 64.0 as an integer; a size, count or value written so must be refused here,
+    # or it reaches the layout engine and the templates as a float.
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, type_checker=checker)
+    return validator(schema)  # type: ignore[no-any-return]
 
 
 def load_spec(path: Path) -> Spec:
@@ -52,7 +61,7 @@ def load_spec(path: Path) -> Spec:
 def load_spec_text(text: str, path: Path) -> Spec:
     data, source = parse_yaml(text, path)
     _check_schema(data, source)
-    return _Resolver(data, source).resolve()
+    return _with_history_marks(_Resolver(data, source).resolve(), data, source)
 
 
 def _check_schema(data: Any, source: SourceMap) -> None:
@@ -60,22 +69,39 @@ def _check_schema(data: Any, source: SourceMap) -> None:
     for error in _validator().iter_errors(data):
         path: YamlPath = tuple(error.absolute_path)
         message = error.message
-        if error.validator == "pattern" and path:
-            message = f"{error.instance!r} is not a valid name here (expected {_describe_pattern(str(error.validator_value))})"
-        elif error.validator == "propertyNames" or (error.validator == "pattern" and not path):
-            message = f"{message}"
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # jsonschema names the parent; report each unexpected key at its own line.
+            allowed = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+            for key in error.instance:
+                if key not in allowed:
+                    problems.append(source.error(
+                        "E201", path + (key,), f"unknown key '{key}' (expected one of: {', '.join(allowed)})"))
+            continue
+        if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+            path += (error.instance,)  # jsonschema reports a bad key with the parent's path
+        if error.validator == "pattern":
+            pattern = str(error.validator_value)
+            what = "a valid name" if pattern in NAME_PATTERNS else "valid"
+            message = f"{error.instance!r} is not {what} here (expected {_describe_pattern(pattern)})"
+        elif path == ("abi", "version") and error.validator == "type":
+            message = f"{error.instance!r} is not a string (expected {_describe_pattern(VERSION_PATTERN)})"
         problems.append(source.error("E201", path, message))
-    # jsonschema reports a bad key via propertyNames with the parent's path; name the key itself.
     if problems:
         raise SpecError(problems)
 
 
+NAME_PATTERNS = {
+    "^[a-z][a-z0-9_]{0,62}$": "snake_case",
+    "^[A-Z][A-Z0-9_]{0,62}$": "UPPER_CASE",
+    "^[A-Z][A-Za-z0-9]{0,62}$": "PascalCase",
+}
+VERSION_PATTERN = "^(0|[1-9][0-9]{0,4})\\.(0|[1-9][0-9]{0,4})$"
+
+
 def _describe_pattern(pattern: str) -> str:
-    return {
-        "^[a-z][a-z0-9_]{0,62}$": "snake_case",
-        "^[A-Z][A-Z0-9_]{0,62}$": "UPPER_CASE",
-        "^[A-Z][A-Za-z0-9]{0,62}$": "PascalCase",
-    }.get(pattern, f"a match for {pattern}")
+    if pattern == VERSION_PATTERN:
+        return 'MAJOR.MINOR in quotes, e.g. "1.0"'
+    return NAME_PATTERNS.get(pattern, f"a match for {pattern}")
 
 
 @dataclass
@@ -97,6 +123,7 @@ class _Resolver:
         self.enums: dict[str, Enum] = {}
         self.aliases: dict[str, Alias] = {}
         self.structs: dict[str, Struct] = {}
+        self.failed: set[str] = set()  # constants and aliases reported already; their uses stay quiet
 
     def error(self, code: str, path: YamlPath, message: str) -> None:
         self.problems.append(self.source.error(code, path, message))
@@ -112,9 +139,9 @@ class _Resolver:
         self._constants()
         self._enums()
         self._aliases()
-        self.check()
+        # No stop before the structs, so one run reports every problem; a struct that uses a failed
+        # constant, alias or struct (or sits in a cycle) stays quiet instead of repeating it.
         order = self._struct_order()
-        self.check()
         for declared in order:
             self._struct(declared)
         self.check()
@@ -128,7 +155,7 @@ class _Resolver:
 
     def _names_unique(self) -> None:
         seen: dict[str, str] = {}
-        for section in ("types", "enums", "structs"):
+        for section in ("constants", "types", "enums", "structs"):
             for name in self.data.get(section, {}):
                 if name in seen:
                     self.error("E310", (section, name), f"'{name}' is already declared in {seen[name]}")
@@ -144,6 +171,7 @@ class _Resolver:
             if not scalar.min <= value <= scalar.max:
                 self.error("E302", ("constants", name, "value"),
                            f"{value} does not fit {scalar.name} ({scalar.min}..{scalar.max})")
+                self.failed.add(name)
                 continue
             self.constants[name] = Constant(name, scalar, value, body.get("doc", ""))
 
@@ -173,12 +201,18 @@ class _Resolver:
             path = ("types", name)
             scalar = self._scalar_named(body["type"], path + ("type",))
             if scalar is None:
+                self.failed.add(name)
                 continue
-            if body["unit"] not in self.units:
+            ok = body["unit"] in self.units
+            if not ok:
                 self._unknown_unit(body["unit"], path + ("unit",))
             decimals = body.get("decimals")
             if decimals is not None and not scalar.is_integer:
                 self.error("E312", path + ("decimals",), "decimals apply to integer types only")
+                ok = False
+            if not ok:
+                self.failed.add(name)
+                continue
             self.aliases[name] = Alias(name, scalar, body["unit"], decimals, body.get("doc", ""))
 
     def _scalar_named(self, text: str, path: YamlPath) -> Any:
@@ -263,6 +297,10 @@ class _Resolver:
         except LayoutProblem as problem:
             self.error(problem.code, path + ((problem.key,) if problem.key else ()), problem.message)
             return
+        if struct.size > MAX_STRUCT_SIZE:
+            self.error("E405", path, f"the struct takes {struct.size} bytes, more than the {MAX_STRUCT_SIZE} "
+                                     "abigen lays out in one struct; shrink its arrays or split it")
+            return
         self.structs[declared.name] = struct
 
     def _member(self, field: dict[str, Any], path: YamlPath) -> Member | None:
@@ -323,6 +361,8 @@ class _Resolver:
             value = int(text)
         elif text in self.constants:
             value = self.constants[text].value
+        elif text in self.failed:
+            return None
         else:
             close = difflib.get_close_matches(text, self.constants, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -351,11 +391,96 @@ class _Resolver:
         if base in self.structs:
             struct = self.structs[base]
             return Element("struct", None, struct.size, struct.align, ref=base)
-        if base in self.data["structs"]:
-            return None  # that struct failed to resolve and was reported already
+        if base in self.data["structs"] or base in self.failed:
+            return None  # that struct or alias failed to resolve and was reported already
         known = list(SCALARS) + list(self.aliases) + list(self.enums) + list(self.data["structs"])
         close = difflib.get_close_matches(base, known, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         self.error("E301", path, f"unknown type '{base}'{hint}")
         return None
 
+
+def _with_history_marks(spec: Spec, data: dict[str, Any], source: SourceMap) -> Spec:
+    """Adds what `abigen compat` reads and the layout ignores: `renamed_from`, `deprecated`,
+    struct `role` and top-level `allow_breaking` (codes E601-E605)."""
+    import dataclasses
+    import datetime
+
+    from abigen.ir.model import AllowBreaking
+
+    problems: list[Diagnostic] = []
+    claimed: dict[YamlPath, dict[str, str]] = {}  # container path -> old name -> claimed by
+
+    def marks(body: dict[str, Any], name: str, path: YamlPath, siblings: Any) -> tuple[str, str]:
+        """(renamed_from, deprecated), after checking that the old name is really gone."""
+        old, deprecated = str(body.get("renamed_from", "")), str(body.get("deprecated", ""))
+        if old:
+            container = claimed.setdefault(path[:-1], {})
+            if old == name:
+                problems.append(source.error("E601", path + ("renamed_from",), f"'{name}' is renamed from itself"))
+            elif old in siblings:
+                problems.append(source.error(
+                    "E602", path + ("renamed_from",),
+                    f"renamed_from: '{old}' is still declared; a renamed item's old name must be gone"))
+            elif old in container:
+                problems.append(source.error(
+                    "E602", path + ("renamed_from",), f"'{container[old]}' is already renamed from '{old}'"))
+            container.setdefault(old, name)
+        return old, deprecated
+
+    constants_body = data.get("constants", {})
+    constants = []
+    for constant in spec.constants:
+        old, deprecated = marks(constants_body[constant.name], constant.name, ("constants", constant.name),
+                                constants_body)
+        constants.append(dataclasses.replace(constant, renamed_from=old, deprecated=deprecated))
+    enums = []
+    for enum in spec.enums:
+        body = data["enums"][enum.name]
+        values = []
+        for value in enum.values:
+            old, deprecated = marks(body["values"][value.name], value.name,
+                                    ("enums", enum.name, "values", value.name), body["values"])
+            values.append(dataclasses.replace(value, renamed_from=old, deprecated=deprecated))
+        old, deprecated = marks(body, enum.name, ("enums", enum.name), data["enums"])
+        enums.append(dataclasses.replace(enum, values=tuple(values), renamed_from=old, deprecated=deprecated))
+    structs: list[Struct] = []
+    for struct in spec.structs:
+        body = data["structs"][struct.name]
+        items = {item["name"]: (index, item) for index, item in enumerate(body["fields"]) if "name" in item}
+        fields = []
+        for field in struct.fields:
+            if field.role == "data":
+                index, item = items[field.name]
+                old, deprecated = marks(item, field.name, ("structs", struct.name, "fields", index), items)
+                field = dataclasses.replace(field, renamed_from=old, deprecated=deprecated)
+            fields.append(field)
+        role = body.get("role", "")
+        if role == "region_header" and any(s.role == "region_header" for s in structs):
+            problems.append(source.error("E603", ("structs", struct.name, "role"),
+                                         "only one struct can be the region header"))
+        old, deprecated = marks(body, struct.name, ("structs", struct.name), data["structs"])
+        structs.append(dataclasses.replace(struct, fields=tuple(fields), role=role, renamed_from=old,
+                                           deprecated=deprecated))
+    allowed: list[AllowBreaking] = []
+    seen: set[tuple[str, str]] = set()
+    for index, entry in enumerate(data.get("allow_breaking", [])):
+        expires = entry["expires"]
+        if isinstance(expires, datetime.date) and not isinstance(expires, datetime.datetime):
+            day = expires.isoformat()
+        else:
+            try:
+                day = datetime.date.fromisoformat(str(expires)).isoformat()
+            except ValueError:
+                problems.append(source.error("E604", ("allow_breaking", index, "expires"),
+                                             f"'{expires}' is not a date (expected YYYY-MM-DD)"))
+                continue
+        if (entry["rule"], entry["path"]) in seen:
+            problems.append(source.error("E605", ("allow_breaking", index),
+                                         f"{entry['rule']} at {entry['path']} is already allowed"))
+        seen.add((entry["rule"], entry["path"]))
+        allowed.append(AllowBreaking(entry["rule"], entry["path"], entry["reason"], day))
+    if problems:
+        raise SpecError(problems)
+    return dataclasses.replace(spec, constants=tuple(constants), enums=tuple(enums), structs=tuple(structs),
+                               allow_breaking=tuple(allowed))

@@ -6,6 +6,7 @@ a spec needs both: errors must name the line, and a duplicate field must be an e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ import yaml
 from abigen.diagnostics import Diagnostic, Location, SpecError
 
 YamlPath = tuple[str | int, ...]
+
+# Plain integers YAML 1.1 reads unlike anyone writing a spec would: 010 is 8 and 1:30 is 90.
+_SURPRISING_INT = re.compile(r"[-+]?(0[0-9_]+|[0-9_]+(:[0-9_]+)+)")
 
 # libyaml's loader when PyYAML was built with it (4x faster, same marks), else the pure-Python one.
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -97,7 +101,8 @@ def parse_yaml(text: str, file: Path) -> tuple[Any, SourceMap]:
                     problems.append(Diagnostic("E103", f"unsupported YAML key: {exc.problem}; write the keys out",
                                                where, format_path(path)))
                     continue
-                key = key if isinstance(key, str) else str(key)
+                # Keys are names: keep them as written, not as YAML 1.1 reads them (OFF: is False, 010: is 8).
+                key = key if isinstance(key, str) else str(key_node.value)
                 if key in result:
                     first = positions.get(path + (key,), (0, 0))
                     problems.append(Diagnostic(
@@ -112,14 +117,27 @@ def parse_yaml(text: str, file: Path) -> tuple[Any, SourceMap]:
             return [build(item, path + (index,)) for index, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         try:
-            return _scalar(constructor, node)
-        except yaml.constructor.ConstructorError as exc:
-            problems.append(Diagnostic("E103", f"unsupported YAML value: {exc.problem}",
+            value = _scalar(constructor, node)
+        except (yaml.constructor.ConstructorError, ValueError) as exc:  # ValueError: a date like 2027-02-30
+            problem = exc.problem if isinstance(exc, yaml.constructor.ConstructorError) else str(exc)
+            problems.append(Diagnostic("E103", f"unsupported YAML value: {problem}",
                                        Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
                                        format_path(path)))
             return None
+        if (isinstance(value, int) and not isinstance(value, bool) and _SURPRISING_INT.fullmatch(node.value)
+                and (":" in node.value or int(node.value.replace("_", ""), 10) != value)):
+            problems.append(Diagnostic(
+                "E103", f"unsupported YAML value: YAML 1.1 reads {node.value} as {value} (a leading 0 is octal, "
+                        "a colon is base 60); write it in decimal or 0x hex",
+                Location(file, node.start_mark.line + 1, node.start_mark.column + 1), format_path(path)))
+        return value
 
-    data = build(root, ())
+    try:
+        data = build(root, ())
+    except RecursionError:  # libyaml allows 1000 levels; Python's stack holds fewer
+        deepest, (line, column) = next(reversed(positions.items()))  # the node being built when it ran out
+        raise SpecError([Diagnostic("E103", "unsupported YAML value: nested too deeply",
+                                    Location(file, line, column), format_path(deepest))]) from None
     if problems:
         raise SpecError(problems)
     return data, SourceMap(file, positions)

@@ -54,6 +54,8 @@ class Constant:
     scalar: Scalar
     value: int
     doc: str
+    renamed_from: str = ""  # the name this constant had in the previous release, if renamed
+    deprecated: str = ""  # why it is deprecated; "" when it is not
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class EnumValue:
     name: str
     value: int
     doc: str
+    renamed_from: str = ""
+    deprecated: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class Enum:
     values: tuple[EnumValue, ...]
     on_unknown: str  # "reject" | "ignore" | "" (undeclared)
     doc: str
+    renamed_from: str = ""
+    deprecated: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,8 @@ class Field:
     decimals: int | None
     atomic: bool
     doc: str
+    renamed_from: str = ""  # the field's name in the previous release, if renamed (source-only)
+    deprecated: str = ""  # why it is deprecated; its bytes stay
 
     @property
     def is_array(self) -> bool:
@@ -125,6 +133,7 @@ class Field:
 
 
 Direction = Literal["fund -> agent", "agent -> fund", "any"]
+StructRole = Literal["", "region_header", "ring_slot"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,9 @@ class Struct:
     extensible: bool
     fields: tuple[Field, ...]  # every byte is covered: data, pad and reserved fields in offset order
     doc: str
+    role: StructRole = ""  # "region_header": frozen forever; "ring_slot": used by value in a ring
+    renamed_from: str = ""
+    deprecated: str = ""
 
     @property
     def data_fields(self) -> tuple[Field, ...]:
@@ -148,6 +160,16 @@ class Struct:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class AllowBreaking:
+    """An audited, expiring permission for one breaking change (rule id + finding path)."""
+
+    rule: str
+    path: str
+    reason: str
+    expires: str  # YYYY-MM-DD, the last day the entry is valid
 
 
 @dataclass(frozen=True)
@@ -162,6 +184,7 @@ class Spec:
     aliases: tuple[Alias, ...]
     structs: tuple[Struct, ...]  # dependency order: a struct comes after every struct it embeds
     layout_hash: int
+    allow_breaking: tuple[AllowBreaking, ...] = ()  # accepted breaks, for `abigen compat`
 
     @property
     def layout_hash_hex(self) -> str:
