@@ -16,7 +16,10 @@ from abigen.frontend import load_spec
 from abigen.ir.model import AbiVersion
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL_SPEC = ROOT / "schema" / "abi.yaml"
+# The spec as released in ABI 1.0, frozen: these tests edit its text and expect its versions, names
+# and offsets, which the live schema/abi.yaml is free to outgrow.
+SPEC_1_0 = ROOT / "tests" / "data" / "abi-1.0.yaml"
+LOCK_1_0 = ROOT / "schema" / "history" / "abi-1.0.lock.json"
 
 
 def by_name(name: str) -> Pair:
@@ -31,10 +34,10 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project root (schema/abi.yaml from the real spec) in a fresh git repo, committed; the
-    current directory is inside it."""
+    """A project root (schema/abi.yaml: the frozen 1.0 spec, no release lock yet) in a fresh git
+    repo, committed; the current directory is inside it."""
     (tmp_path / "schema").mkdir()
-    shutil.copy(REAL_SPEC, tmp_path / "schema" / "abi.yaml")
+    shutil.copy(SPEC_1_0, tmp_path / "schema" / "abi.yaml")
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", "schema/abi.yaml")
     git(tmp_path, "commit", "-q", "-m", "spec")
@@ -96,7 +99,7 @@ def test_git_ref_without_the_spec_file(project: Path, capsys: pytest.CaptureFixt
 def test_git_ref_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "schema").mkdir()
-    shutil.copy(REAL_SPEC, tmp_path / "schema" / "abi.yaml")
+    shutil.copy(SPEC_1_0, tmp_path / "schema" / "abi.yaml")
     monkeypatch.chdir(tmp_path)
     assert main(["compat", "--against", "git:HEAD"]) == 2
     err = capsys.readouterr().err
@@ -110,7 +113,7 @@ def test_release_writes_the_lock_and_compat_defaults_to_it(project: Path, capsys
     lock = project / "schema" / "history" / "abi-1.0.lock.json"
     assert capsys.readouterr().out.startswith("schema/history/abi-1.0.lock.json: released fundos ABI 1.0")
     text = lock.read_text(encoding="utf-8")
-    assert text == (ROOT / "schema" / "history" / "abi-1.0.lock.json").read_text(encoding="utf-8")
+    assert text == LOCK_1_0.read_text(encoding="utf-8")  # so the frozen spec is the one released as 1.0
     data = json.loads(text)
     assert data["format"] == "abigen-lock/1" and data["abi_version"] == "1.0"
     record = next(s for s in data["ir"]["structs"] if s["name"] == "IntentRecord")
@@ -184,21 +187,20 @@ def test_compat_against_a_lock_equals_compat_against_its_spec(
 
 def test_a_hand_edited_lock_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     history = tmp_path / "history"
-    assert main(["release", "--spec", str(REAL_SPEC), "--history", str(history)]) == 0
+    assert main(["release", "--spec", str(SPEC_1_0), "--history", str(history)]) == 0
     lock = history / "abi-1.0.lock.json"
     data = json.loads(lock.read_text(encoding="utf-8"))
     data["ir"]["structs"][0]["fields"][1]["offset"] += 8
     lock.write_text(json.dumps(data), encoding="utf-8")
-    assert main(["compat", "--against", str(lock), "--spec", str(REAL_SPEC)]) == 2
+    assert main(["compat", "--against", str(lock), "--spec", str(SPEC_1_0)]) == 2
     assert "edited by hand" in capsys.readouterr().err
     lock.write_text("{not json", encoding="utf-8")
-    assert main(["compat", "--against", str(lock), "--spec", str(REAL_SPEC)]) == 2
+    assert main(["compat", "--against", str(lock), "--spec", str(SPEC_1_0)]) == 2
     assert "not JSON" in capsys.readouterr().err
     lock.write_text('{"format": "abigen-lock/1", "abi_version": "1.0", "ir": {"format": "abigen-ir/1"}}',
                     encoding="utf-8")
-    assert main(["compat", "--against", str(lock), "--spec", str(REAL_SPEC)]) == 2
+    assert main(["compat", "--against", str(lock), "--spec", str(SPEC_1_0)]) == 2
     assert "not a valid abigen lock file: lock.ir: missing 'abi'" in capsys.readouterr().err
-
 
 
 def test_ci_gate_fails_a_break_without_a_major_bump(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

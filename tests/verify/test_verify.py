@@ -3,7 +3,9 @@
 1. verify finds nothing wrong with the checked-in generated/ headers, nor with headers freshly
    rendered from the spec.
 2. verify names the target, language, struct and field when a header is tampered with, and
-   reports a broken static_assert as a compile error at its file:line.
+   reports a broken static_assert as a compile error at its file:line. These tamper with headers
+   rendered from the frozen 1.0 spec (tests/data/abi-1.0.yaml), whose fields and offsets they
+   name, so that the live spec can grow.
 3. A corpus of tricky specs, laid out by the engine, against libclang's layout of plain C and C++
    structs that this file emits itself (not the production templates): once from the IR with the
    engine's explicit pad_N/reserved_N fields, and once straight from the YAML with only the members
@@ -32,6 +34,7 @@ from abigen.verify import Mismatch, verify_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "generated"
+SPEC_1_0 = ROOT / "tests" / "data" / "abi-1.0.yaml"
 TARGETS = ("x86_64-linux-gnu", "aarch64-linux-gnu")
 
 
@@ -48,11 +51,24 @@ def fresh(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def spec_1_0() -> Spec:
+    return load_spec(SPEC_1_0)
+
+
+@pytest.fixture(scope="module")
+def fresh_1_0(spec_1_0: Spec, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The outputs rendered now from the frozen 1.0 spec by the current templates."""
+    out = tmp_path_factory.mktemp("fresh_1_0") / "generated"
+    write_tree(render_all(spec_1_0, "schema/abi.yaml"), out)
+    return out
+
+
 @pytest.fixture
-def copy(fresh: Path, tmp_path: Path) -> Path:
-    """A private copy of the fresh headers to tamper with."""
+def copy(fresh_1_0: Path, tmp_path: Path) -> Path:
+    """A private copy of the headers of the frozen 1.0 spec to tamper with."""
     out = tmp_path / "generated"
-    shutil.copytree(fresh, out)
+    shutil.copytree(fresh_1_0, out)
     return out
 
 
@@ -80,9 +96,9 @@ def test_freshly_generated_headers_match_the_spec(spec: Spec, fresh: Path) -> No
 # ---- 2. tampered headers
 
 
-def test_a_widened_field_is_named_with_its_target_and_language(spec: Spec, copy: Path) -> None:
+def test_a_widened_field_is_named_with_its_target_and_language(spec_1_0: Spec, copy: Path) -> None:
     tamper(copy / "cpp/fundos/abi.hpp", "std::uint32_t pid;", "std::uint64_t pid;")
-    mismatches = verify_headers(spec, copy, TARGETS)
+    mismatches = verify_headers(spec_1_0, copy, TARGETS)
     for target in TARGETS:
         assert Mismatch(target, "c++", "AgentHeartbeat", "pid", "width", 4, 8) in mismatches
         assert Mismatch(target, "c++", "AgentHeartbeat", "pid", "type", "u32", "u64") in mismatches
@@ -92,9 +108,9 @@ def test_a_widened_field_is_named_with_its_target_and_language(spec: Spec, copy:
     assert {m.target for m in mismatches if m.what == "compile"} == set(TARGETS)  # its static_asserts fail
 
 
-def test_a_shifted_field_reports_offsets(spec: Spec, copy: Path) -> None:
+def test_a_shifted_field_reports_offsets(spec_1_0: Spec, copy: Path) -> None:
     tamper(copy / "c/fundos/abi.h", "uint16_t position_count;", "uint32_t position_count;")
-    layout = {m for m in verify_headers(spec, copy, TARGETS) if m.what != "compile"}
+    layout = {m for m in verify_headers(spec_1_0, copy, TARGETS) if m.what != "compile"}
     assert layout == {
         m
         for target in TARGETS
@@ -111,17 +127,17 @@ def test_a_shifted_field_reports_offsets(spec: Spec, copy: Path) -> None:
     assert "x86_64-linux-gnu c AgentBook.reserved_10: offset 12 != spec 10" in {str(m) for m in layout}
 
 
-def test_a_sign_change_is_a_type_mismatch(spec: Spec, copy: Path) -> None:
+def test_a_sign_change_is_a_type_mismatch(spec_1_0: Spec, copy: Path) -> None:
     tamper(copy / "cpp/fundos/abi.hpp", "std::uint64_t ref_intent_id;", "std::int64_t ref_intent_id;")
-    assert verify_headers(spec, copy, TARGETS) == [
+    assert verify_headers(spec_1_0, copy, TARGETS) == [
         Mismatch(target, "c++", "IntentRecord", "ref_intent_id", "type", "u64", "i64") for target in TARGETS
     ]
 
 
-def test_a_broken_static_assert_is_a_compile_error_at_its_line(spec: Spec, copy: Path) -> None:
+def test_a_broken_static_assert_is_a_compile_error_at_its_line(spec_1_0: Spec, copy: Path) -> None:
     header = copy / "cpp/fundos/abi.hpp"
     line = tamper(header, "static_assert(sizeof(IntentRecord) == 128);", "static_assert(sizeof(IntentRecord) == 129);")
-    mismatches = verify_headers(spec, copy, TARGETS)
+    mismatches = verify_headers(spec_1_0, copy, TARGETS)
     assert [(m.target, m.language, m.struct, m.field, m.what) for m in mismatches] == [
         (target, "c++", "IntentRecord", "", "compile") for target in TARGETS
     ]
@@ -132,10 +148,10 @@ def test_a_broken_static_assert_is_a_compile_error_at_its_line(spec: Spec, copy:
         assert str(m).startswith(f"{m.target} c++ IntentRecord: compile error: {header}:{line}:")
 
 
-def test_missing_structs_fields_and_headers_are_reported(spec: Spec, copy: Path) -> None:
+def test_missing_structs_fields_and_headers_are_reported(spec_1_0: Spec, copy: Path) -> None:
     tamper(copy / "c/fundos/abi.h", "uint32_t pid;", "uint32_t process_id;")
     (copy / "cpp/fundos/abi.hpp").unlink()
-    mismatches = verify_headers(spec, copy, ["aarch64-linux-gnu"])
+    mismatches = verify_headers(spec_1_0, copy, ["aarch64-linux-gnu"])
     assert Mismatch("aarch64-linux-gnu", "c", "AgentHeartbeat", "pid", "missing", "u32 at offset 16", "") in mismatches
     assert Mismatch("aarch64-linux-gnu", "c", "AgentHeartbeat", "process_id", "extra", "",
                     "u32 at offset 16, 4 bytes") in mismatches
@@ -144,9 +160,9 @@ def test_missing_structs_fields_and_headers_are_reported(spec: Spec, copy: Path)
                     f"{copy / 'cpp/fundos/abi.hpp'}: no such file") in mismatches
 
 
-def test_a_renamed_struct_is_missing(spec: Spec, copy: Path) -> None:
+def test_a_renamed_struct_is_missing(spec_1_0: Spec, copy: Path) -> None:
     tamper(copy / "cpp/fundos/abi.hpp", "struct alignas(64) AgentHeartbeat {", "struct alignas(64) Heartbeat {")
-    mismatches = verify_headers(spec, copy, ["x86_64-linux-gnu"])
+    mismatches = verify_headers(spec_1_0, copy, ["x86_64-linux-gnu"])
     missing = [m for m in mismatches if m.what == "missing"]
     assert [(m.language, m.struct, m.field) for m in missing] == [("c++", "AgentHeartbeat", "")]
     assert str(missing[0]).startswith("x86_64-linux-gnu c++ AgentHeartbeat: missing from the header")
