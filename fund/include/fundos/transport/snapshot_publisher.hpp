@@ -1,0 +1,49 @@
+// The Fund's side of the snapshot region: the single writer of FundState.
+//
+//   SnapshotRegion = { header, control: SnapshotControl, slots: SnapshotSlot[SNAPSHOT_SLOTS] }
+//
+// Snapshot s >= 1 goes into slots[s % SNAPSHOT_SLOTS] under that slot's seqlock (sequence
+// 2s-1 while written, 2s when complete), then control.latest = s (release), then
+// control.futex_word += 1 (release) and FUTEX_WAKE of every waiter. The writer works
+// SNAPSHOT_SLOTS - 1 slots away from the one a reader of `latest` copies, so a reader retries
+// only when it is more than SNAPSHOT_SLOTS - 1 snapshots late.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fundos/abi.hpp"
+#include "fundos/transport/memfd_region.hpp"
+
+namespace fundos::transport {
+
+class SnapshotPublisher {
+public:
+    /// Create the region (memfd, header, control zeroed, no snapshot yet) and seal it for
+    /// readers. Returns 0 or -errno.
+    [[nodiscard]] int create() noexcept;
+
+    /// Publish the next snapshot: stamps state.seq = s (the next number, from 1), writes the
+    /// slot, advances latest, bumps the futex word and wakes waiters. Returns s. Never blocks on
+    /// a reader and never allocates. Single writer: call from one thread only.
+    abi::Sequence publish(abi::FundState& state) noexcept;
+
+    /// Whether publish() issues FUTEX_WAKE (default true). The ABI has no waiter count, so the
+    /// Fund cannot know whether anyone sleeps; a benchmark with busy-polling readers only may
+    /// turn the syscall off.
+    void set_wake(bool wake) noexcept { wake_ = wake; }
+
+    [[nodiscard]] abi::Sequence latest() const noexcept { return latest_; }
+    [[nodiscard]] int fd() const noexcept { return region_.fd(); }
+    [[nodiscard]] std::size_t size() const noexcept { return region_.size(); }
+    [[nodiscard]] const abi::SnapshotRegion* region() const noexcept { return shm_; }
+    [[nodiscard]] const MemfdRegion& memfd() const noexcept { return region_; }
+
+private:
+    MemfdRegion region_;
+    abi::SnapshotRegion* shm_ = nullptr;
+    abi::Sequence latest_ = 0;
+    bool wake_ = true;
+};
+
+}  // namespace fundos::transport
