@@ -28,7 +28,8 @@ help:
 
 # The virtualenv: made once, reinstalled only when the package's or the tools' requirements change.
 # A .venv without a working pip (python3-venv missing when it was made) is made again.
-$(STAMP): pyproject.toml requirements-dev.txt
+$(STAMP): pyproject.toml requirements-dev.txt sdks/python/pyproject.toml sdks/python/CMakeLists.txt \
+		$(wildcard sdks/c/src/*.[ch] sdks/c/include/fundos/*.h sdks/python/src/fundos/*.cpp)
 	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
 		echo "creating $(VENV)/ with $$($(PYTHON) --version)"; \
 		$(PYTHON) -m venv --clear $(VENV); \
@@ -60,7 +61,8 @@ lint: $(STAMP)
 	$(ABIGEN) lint --spec $(SPEC)
 	$(ABIGEN) compat --ci --spec $(SPEC)
 	$(BIN)/mypy
-	$(BIN)/ruff check codegen tests
+	$(BIN)/mypy --config-file sdks/python/pyproject.toml
+	$(BIN)/ruff check codegen tests sdks/python
 
 release: $(STAMP)
 	$(ABIGEN) release --spec $(SPEC)
@@ -69,7 +71,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_abigen.py
 
 clean:
-	rm -rf $(BUILD_DIR) .tox/cmake-build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(BUILD_DIR) .tox/cmake-build .pytest_cache .mypy_cache .ruff_cache sdks/python/build
 	find codegen generated tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

@@ -1,0 +1,165 @@
+/* The seqlock reader against a writer thread that publishes as fast as it can (docs/TRANSPORT.md
+ * writer protocol, C11 atomics). Every word of each published FundState is derived from its seq,
+ * so any torn copy is caught: the reader checks every word of every copy it gets. Then the
+ * futex wait: a slow writer, a reader sleeping in futex_wait for each snapshot. */
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "fake_fund.h"
+
+#define WORDS (sizeof(fundos_fund_state_t) / 8)
+
+static uint64_t pattern(uint64_t seq, size_t word) {
+    return (seq * UINT64_C(0x9E3779B97F4A7C15)) ^ (word * UINT64_C(0xD1B54A32D192ED03));
+}
+
+static void fill(fundos_fund_state_t *state, uint64_t seq) {
+    uint64_t words[WORDS];
+    for (size_t i = 0; i < WORDS; i++) {
+        words[i] = pattern(seq, i);
+    }
+    memcpy(state, words, sizeof(words));
+    state->seq = seq; /* word 0 is seq itself */
+}
+
+static void verify(const fundos_fund_state_t *state) {
+    uint64_t words[WORDS];
+    memcpy(words, state, sizeof(words));
+    for (size_t i = 1; i < WORDS; i++) {
+        if (words[i] != pattern(state->seq, i)) {
+            fprintf(stderr, "torn snapshot: seq %llu, word %zu is 0x%016llx, expected 0x%016llx\n",
+                    (unsigned long long)state->seq, i, (unsigned long long)words[i],
+                    (unsigned long long)pattern(state->seq, i));
+            exit(1);
+        }
+    }
+}
+
+typedef struct writer_args {
+    fake_fund *fund;
+    atomic_int stop;
+    uint64_t published;
+    long pause_ns;
+} writer_args;
+
+static void *writer(void *arg) {
+    writer_args *args = arg;
+    static fundos_fund_state_t state;
+    while (!atomic_load(&args->stop)) {
+        uint64_t next = args->published + 1;
+        fill(&state, next);
+        FAKE_FUND_CHECK(fake_fund_publish(args->fund, &state) == next);
+        args->published = next;
+        if (args->pause_ns > 0) {
+            struct timespec pause = {.tv_sec = 0, .tv_nsec = args->pause_ns};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+static double seconds_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static fundos_agent *attach(fake_fund *fund, fundos_wait_policy wait) {
+    fake_fund_start(fund, NULL, NULL);
+    fundos_attach_options options;
+    fake_fund_options(fund, &options, 1);
+    options.wait = wait;
+    fundos_agent *agent = NULL;
+    char why[256];
+    int rc = fundos_attach(&options, &agent, why, sizeof(why));
+    if (rc != FUNDOS_OK) {
+        fprintf(stderr, "attach: %s\n", why);
+        exit(1);
+    }
+    fake_fund_join(fund);
+    return agent;
+}
+
+int main(void) {
+    static fundos_fund_state_t copy;
+
+    /* 1. racing reader: read_snapshot in a loop while the writer publishes flat out */
+    fake_fund fund;
+    fundos_agent *agent = attach(&fund, FUNDOS_WAIT_BUSY);
+    writer_args args = {.fund = &fund, .published = 0, .pause_ns = 0};
+    atomic_init(&args.stop, 0);
+    pthread_t thread;
+    FAKE_FUND_CHECK(pthread_create(&thread, NULL, writer, &args) == 0);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint64_t reads = 0, last = 0, distinct = 0;
+    while (seconds_since(&start) < 1.0) {
+        int rc = fundos_read_snapshot(agent, &copy);
+        if (rc == FUNDOS_E_AGAIN) {
+            continue;
+        }
+        FAKE_FUND_CHECK(rc == FUNDOS_OK);
+        verify(&copy);
+        FAKE_FUND_CHECK(copy.seq >= last); /* never older than what we saw */
+        distinct += copy.seq != last;
+        last = copy.seq;
+        reads++;
+    }
+    atomic_store(&args.stop, 1);
+    pthread_join(thread, NULL);
+    printf("racing reads: %llu consistent copies (%llu distinct) while %llu snapshots were published\n",
+           (unsigned long long)reads, (unsigned long long)distinct, (unsigned long long)args.published);
+    FAKE_FUND_CHECK(reads > 100 && distinct > 10);
+
+    /* 2. wait_snapshot busy: every copy newer than the previous one */
+    atomic_store(&args.stop, 0);
+    FAKE_FUND_CHECK(pthread_create(&thread, NULL, writer, &args) == 0);
+    last = fundos_snapshot_latest(agent);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int i = 0; i < 20000 && seconds_since(&start) < 0.5; i++) {
+        FAKE_FUND_CHECK(fundos_wait_snapshot(agent, last, &copy, 2000000000) == FUNDOS_OK);
+        verify(&copy);
+        FAKE_FUND_CHECK(copy.seq > last);
+        last = copy.seq;
+    }
+    atomic_store(&args.stop, 1);
+    pthread_join(thread, NULL);
+    fundos_detach(agent);
+    fake_fund_stop(&fund);
+
+    /* 3. futex wait, and spin-yield-futex: slow writer (one snapshot per 200 us) */
+    fundos_wait_policy policies[2] = {FUNDOS_WAIT_FUTEX, FUNDOS_WAIT_SPIN};
+    for (int p = 0; p < 2; p++) {
+        agent = attach(&fund, policies[p]);
+        writer_args slow = {.fund = &fund, .published = 0, .pause_ns = 200000};
+        atomic_init(&slow.stop, 0);
+        FAKE_FUND_CHECK(pthread_create(&thread, NULL, writer, &slow) == 0);
+        last = 0;
+        int woken = 0;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        while (woken < 500) {
+            int rc = fundos_wait_snapshot(agent, last, &copy, 2000000000);
+            FAKE_FUND_CHECK(rc == FUNDOS_OK);
+            verify(&copy);
+            FAKE_FUND_CHECK(copy.seq > last);
+            last = copy.seq;
+            woken++;
+        }
+        double elapsed = seconds_since(&start);
+        atomic_store(&slow.stop, 1);
+        pthread_join(thread, NULL);
+        printf("%s wait: %d snapshots in %.3f s (writer published %llu)\n", p == 0 ? "futex" : "spin", woken, elapsed,
+               (unsigned long long)slow.published);
+        /* timeout with no writer */
+        FAKE_FUND_CHECK(fundos_wait_snapshot(agent, last + 1000, &copy, 20000000) == FUNDOS_E_TIMEOUT);
+        /* hang-up seen while waiting */
+        fake_fund_hangup(&fund);
+        FAKE_FUND_CHECK(fundos_wait_snapshot(agent, last + 1000, &copy, FUNDOS_WAIT_FOREVER) == FUNDOS_E_DISCONNECTED);
+        fundos_detach(agent);
+        fake_fund_stop(&fund);
+    }
+    printf("ok: seqlock\n");
+    return 0;
+}
