@@ -46,13 +46,15 @@ demo: $(STAMP)
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
 	@echo
-	@echo "== FundOS demo: the ABI compiler (the Fund itself is not built yet)"
-	@echo "   $(SPEC) was compiled into $(OUT)/:"
-	@find $(OUT) -type f -not -path '$(OUT)/tests/golden/*' | sort | sed 's/^/     /'
-	@echo "     $(OUT)/tests/golden/  ($$(find $(OUT)/tests/golden -type f | wc -l) golden byte images)"
-	@echo "   The C and C++ layout tests above compiled those headers and matched every golden image."
-	@echo "   What's next: 'make test' runs every check (what CI runs); the Fund (fund/) and the"
-	@echo "   agent SDKs (sdks/) come in later changes and will be built and run here."
+	@echo "== FundOS demo, part 1: the ABI compiler"
+	@echo "   $(SPEC) was compiled into $(OUT)/ (headers, ctypes module, docs/ABI.md, layout tests);"
+	@echo "   the tests above compiled them and matched all $$(find $(OUT)/tests/golden -type f | wc -l) golden byte images."
+	@echo
+	@echo "== FundOS demo, part 2: the shared-memory transport, a C and a Python agent trading"
+	$(BIN)/python fund/tools/run_demo.py --build-dir $(BUILD_DIR)
+	@echo
+	@echo "   What's next: 'make test' runs every check (what CI runs). The Fund process (market"
+	@echo "   data replay, risk, netting, accounting) comes next and will replace the transport host here."
 
 test: $(STAMP)
 	$(BIN)/tox run -e all
