@@ -49,10 +49,13 @@ extern "C" {
 /* ---- types with units */
 /** Fixed-point price; raw value times 10^-8. [price, x10^-8] */
 typedef int64_t fundos_price_t;
+#define FUNDOS_PRICE_DECIMALS 8 /**< a raw fundos_price_t r means r * 10^-8 */
 /** Fixed-point signed quantity; raw value times 10^-6. Positive is long or buy. [instrument_units, x10^-6] */
 typedef int64_t fundos_quantity_t;
+#define FUNDOS_QUANTITY_DECIMALS 6 /**< a raw fundos_quantity_t r means r * 10^-6 */
 /** Fixed-point amount of the base currency; raw value times 10^-6. [currency, x10^-6] */
 typedef int64_t fundos_money_t;
+#define FUNDOS_MONEY_DECIMALS 6 /**< a raw fundos_money_t r means r * 10^-6 */
 /** Nanoseconds since the Unix epoch, UTC; the Fund's clock (simulated in simulation mode). [epoch_ns] */
 typedef uint64_t fundos_timestamp_t;
 /** Nanoseconds. [ns] */

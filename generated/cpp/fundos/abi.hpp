@@ -39,10 +39,13 @@ inline constexpr std::uint32_t ATTACH_MESSAGE_LEN = 192;
 // ---- types with units
 /// Fixed-point price; raw value times 10^-8. [price, x10^-8]
 using Price = std::int64_t;
+inline constexpr std::uint32_t PRICE_DECIMALS = 8;  ///< a raw Price r means r * 10^-8
 /// Fixed-point signed quantity; raw value times 10^-6. Positive is long or buy. [instrument_units, x10^-6]
 using Quantity = std::int64_t;
+inline constexpr std::uint32_t QUANTITY_DECIMALS = 6;  ///< a raw Quantity r means r * 10^-6
 /// Fixed-point amount of the base currency; raw value times 10^-6. [currency, x10^-6]
 using Money = std::int64_t;
+inline constexpr std::uint32_t MONEY_DECIMALS = 6;  ///< a raw Money r means r * 10^-6
 /// Nanoseconds since the Unix epoch, UTC; the Fund's clock (simulated in simulation mode). [epoch_ns]
 using Timestamp = std::uint64_t;
 /// Nanoseconds. [ns]

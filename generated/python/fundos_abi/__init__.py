@@ -41,10 +41,16 @@ ATTACH_MESSAGE_LEN: Final = 192
 # ---- types with units
 Price = ctypes.c_int64
 """Fixed-point price; raw value times 10^-8. [price, x10^-8]"""
+PRICE_DECIMALS: Final = 8
+"""A raw Price r means r * 10^-8."""
 Quantity = ctypes.c_int64
 """Fixed-point signed quantity; raw value times 10^-6. Positive is long or buy. [instrument_units, x10^-6]"""
+QUANTITY_DECIMALS: Final = 6
+"""A raw Quantity r means r * 10^-6."""
 Money = ctypes.c_int64
 """Fixed-point amount of the base currency; raw value times 10^-6. [currency, x10^-6]"""
+MONEY_DECIMALS: Final = 6
+"""A raw Money r means r * 10^-6."""
 Timestamp = ctypes.c_uint64
 """Nanoseconds since the Unix epoch, UTC; the Fund's clock (simulated in simulation mode). [epoch_ns]"""
 Duration = ctypes.c_uint64

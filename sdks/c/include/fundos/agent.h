@@ -38,15 +38,8 @@ extern "C" {
 #define FUNDOS_SDK_VERSION_MINOR 1
 
 /* ---- fixed point
- * Decimals of the ABI's fixed-point types (schema/abi.yaml `types:`): a raw value r means
- * r * 10^-decimals. A change of scale is a breaking ABI change (FIELD_SAME_SCALE) and so needs a
- * new ABI major; this guard makes such a change fail to compile until these are updated. */
-#if FUNDOS_ABI_VERSION_MAJOR != 1
-#error "fundos/agent.h: the fixed-point decimals below are for ABI major 1; check schema/abi.yaml types and update them"
-#endif
-#define FUNDOS_PRICE_DECIMALS 8    /**< fundos_price_t: raw * 10^-8 */
-#define FUNDOS_QUANTITY_DECIMALS 6 /**< fundos_quantity_t: raw * 10^-6 */
-#define FUNDOS_MONEY_DECIMALS 6    /**< fundos_money_t: raw * 10^-6 */
+ * The decimals of the ABI's fixed-point types come from <fundos/abi.h> (FUNDOS_PRICE_DECIMALS,
+ * FUNDOS_QUANTITY_DECIMALS, FUNDOS_MONEY_DECIMALS): a raw value r means r * 10^-decimals. */
 
 /** Wait forever (timeout argument of the waiting functions). */
 #define FUNDOS_WAIT_FOREVER UINT64_MAX
