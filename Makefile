@@ -23,7 +23,7 @@ help:
 	@echo "make test   set up .venv/, then every test and check via tox (what CI runs)"
 	@echo "make lint   abigen lint + mypy + ruff, in .venv/"
 	@echo "make release  freeze schema/abi.yaml's layout into schema/history/abi-MAJOR.MINOR.lock.json"
-	@echo "make bench  time abigen generate/verify; writes bench/RESULTS.md"
+	@echo "make bench  time abigen generate/verify and the transport round trip; writes bench/RESULTS.md"
 	@echo "make clean  remove build directories (keeps .venv/)"
 
 # The virtualenv: made once, reinstalled only when the package's or the tools' requirements change.
@@ -71,9 +71,10 @@ release: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_abigen.py
+	$(BIN)/python bench/bench_transport.py
 
 clean:
-	rm -rf $(BUILD_DIR) .tox/cmake-build .pytest_cache .mypy_cache .ruff_cache sdks/python/build
+	rm -rf $(BUILD_DIR) build-bench .tox/cmake-build .pytest_cache .mypy_cache .ruff_cache sdks/python/build
 	find codegen generated tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

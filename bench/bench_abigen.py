@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import results_file  # bench/, beside this script
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,7 +231,7 @@ def write_results(path: Path, timings: list[Timing], info: dict[str, str], argv:
             lines.append(f"- {t.what}, {t.spec}: `{t.command}`")
     lines += ["", (f"Overall: {'PASS' if ok else 'FAIL'} against the targets "
                    "(generate < 1 s on schema/abi.yaml, < 5 s on the synthetic spec; fresh-process median).")]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results_file.write_section(path, "abigen", "\n".join(lines))
     return ok
 
 

@@ -507,6 +507,11 @@ void AttachServer::refuse(Pending& pending, const AttachDecision& decision, cons
                           AttachHandler& handler) noexcept {
     const abi::AttachReply reply = make_reply(decision, 0, 0, 0, 0);
     (void)send_attach_reply(pending.fd.get(), reply, {});
+    // Closing a socket with unread messages resets the peer, which would then lose the reply just
+    // sent: read whatever the agent already queued (its request, when refused at accept) first.
+    unsigned char discard[sizeof(abi::AttachRequest)];
+    while (::recv(pending.fd.get(), discard, sizeof(discard), MSG_DONTWAIT) > 0) {
+    }
     pending.fd.reset();
     handler.refused(decision, request, pending.peer);
 }
