@@ -64,7 +64,7 @@ lint: $(STAMP)
 	$(ABIGEN) compat --ci --spec $(SPEC)
 	$(BIN)/mypy
 	$(BIN)/mypy --config-file sdks/python/pyproject.toml
-	$(BIN)/ruff check codegen tests sdks/python
+	$(BIN)/ruff check codegen tests sdks/python bench fund/tools
 
 release: $(STAMP)
 	$(ABIGEN) release --spec $(SPEC)
