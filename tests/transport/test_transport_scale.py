@@ -73,8 +73,12 @@ def test_sdk_examples_trade_and_see_what_the_fund_reports(cluster: Cluster, fund
         host.wait_event("detached", agent=agent_id)
         fund = host_outcomes(host, agent_id)
         # The example stops right after its last END_OF_ANSWER without waiting for the last
-        # reports: what it saw is exactly the start of what the Fund reported.
-        assert seen == fund[:len(seen)] and 0 <= len(fund) - len(seen) <= 3, (len(seen), len(fund))
+        # reports: what it saw is exactly the start of what the Fund reported. The unseen tail is
+        # at most what it sent for its last two snapshots (an order per instrument plus
+        # END_OF_ANSWER each): under load the reports for the one before may still be in flight
+        # when it last polls.
+        per_snapshot = int(host.ready["instruments"]) + 1
+        assert seen == fund[:len(seen)] and 0 <= len(fund) - len(seen) <= 2 * per_snapshot, (len(seen), len(fund))
         assert all(kind == "ACCEPTED" for _, kind, _ in fund), [o for o in fund if o[1] != "ACCEPTED"][:5]
         kinds = {e["kind"] for e in host.intents(agent_id)}
         assert kinds == {"ORDER", "END_OF_ANSWER"}, kinds
