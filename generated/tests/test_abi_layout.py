@@ -272,6 +272,12 @@ ENUM_VALUES = [
     ("RejectReason", "DUPLICATE", 20),
     ("RejectReason", "AGENT_SUSPENDED", 21),
     ("RejectReason", "VENUE_REJECT", 22),
+    ("RejectReason", "OPEN_ORDER_LIMIT", 23),
+    ("RejectReason", "RESTRICTED", 24),
+    ("RejectReason", "KILL_SWITCH", 25),
+    ("RejectReason", "LOSS_LIMIT", 26),
+    ("RejectReason", "AGENT_SILENT", 27),
+    ("RejectReason", "SHUTDOWN", 28),
 ]
 
 CONSTANTS = [

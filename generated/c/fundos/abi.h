@@ -423,6 +423,12 @@ typedef uint16_t fundos_reject_reason_t;
 #define FUNDOS_REJECT_REASON_DUPLICATE ((fundos_reject_reason_t)20) /**< Same intent id seen before. */
 #define FUNDOS_REJECT_REASON_AGENT_SUSPENDED ((fundos_reject_reason_t)21) /**< The agent is SUSPENDED. */
 #define FUNDOS_REJECT_REASON_VENUE_REJECT ((fundos_reject_reason_t)22) /**< The venue refused the order after it left the Fund. */
+#define FUNDOS_REJECT_REASON_OPEN_ORDER_LIMIT ((fundos_reject_reason_t)23) /**< Too many working orders. */
+#define FUNDOS_REJECT_REASON_RESTRICTED ((fundos_reject_reason_t)24) /**< The instrument is on the restricted list; only risk-reducing intents. */
+#define FUNDOS_REJECT_REASON_KILL_SWITCH ((fundos_reject_reason_t)25) /**< A kill switch (fund, agent or instrument) is on; only risk-reducing intents. */
+#define FUNDOS_REJECT_REASON_LOSS_LIMIT ((fundos_reject_reason_t)26) /**< A loss limit moved the agent or fund to REDUCING or HALTED. */
+#define FUNDOS_REJECT_REASON_AGENT_SILENT ((fundos_reject_reason_t)27) /**< Canceled by the silent-agent policy (no answer, dead or late). */
+#define FUNDOS_REJECT_REASON_SHUTDOWN ((fundos_reject_reason_t)28) /**< Canceled because the Fund is stopping or the run ended. */
 
 static inline int fundos_reject_reason_is_valid(fundos_reject_reason_t value) {
     switch (value) {
@@ -449,6 +455,12 @@ static inline int fundos_reject_reason_is_valid(fundos_reject_reason_t value) {
         case 20:
         case 21:
         case 22:
+        case 23:
+        case 24:
+        case 25:
+        case 26:
+        case 27:
+        case 28:
             return 1;
         default:
             return 0;
@@ -480,6 +492,12 @@ static inline const char *fundos_reject_reason_name(fundos_reject_reason_t value
         case 20: return "DUPLICATE";
         case 21: return "AGENT_SUSPENDED";
         case 22: return "VENUE_REJECT";
+        case 23: return "OPEN_ORDER_LIMIT";
+        case 24: return "RESTRICTED";
+        case 25: return "KILL_SWITCH";
+        case 26: return "LOSS_LIMIT";
+        case 27: return "AGENT_SILENT";
+        case 28: return "SHUTDOWN";
         default: return NULL;
     }
 }

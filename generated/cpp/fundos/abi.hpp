@@ -402,6 +402,12 @@ enum class RejectReason : std::uint16_t {
     DUPLICATE = 20,  ///< Same intent id seen before.
     AGENT_SUSPENDED = 21,  ///< The agent is SUSPENDED.
     VENUE_REJECT = 22,  ///< The venue refused the order after it left the Fund.
+    OPEN_ORDER_LIMIT = 23,  ///< Too many working orders.
+    RESTRICTED = 24,  ///< The instrument is on the restricted list; only risk-reducing intents.
+    KILL_SWITCH = 25,  ///< A kill switch (fund, agent or instrument) is on; only risk-reducing intents.
+    LOSS_LIMIT = 26,  ///< A loss limit moved the agent or fund to REDUCING or HALTED.
+    AGENT_SILENT = 27,  ///< Canceled by the silent-agent policy (no answer, dead or late).
+    SHUTDOWN = 28,  ///< Canceled because the Fund is stopping or the run ended.
 };
 
 [[nodiscard]] constexpr bool is_valid(RejectReason value) noexcept {
@@ -429,6 +435,12 @@ enum class RejectReason : std::uint16_t {
         case RejectReason::DUPLICATE:
         case RejectReason::AGENT_SUSPENDED:
         case RejectReason::VENUE_REJECT:
+        case RejectReason::OPEN_ORDER_LIMIT:
+        case RejectReason::RESTRICTED:
+        case RejectReason::KILL_SWITCH:
+        case RejectReason::LOSS_LIMIT:
+        case RejectReason::AGENT_SILENT:
+        case RejectReason::SHUTDOWN:
             return true;
     }
     return false;
@@ -459,6 +471,12 @@ enum class RejectReason : std::uint16_t {
         case RejectReason::DUPLICATE: return "DUPLICATE";
         case RejectReason::AGENT_SUSPENDED: return "AGENT_SUSPENDED";
         case RejectReason::VENUE_REJECT: return "VENUE_REJECT";
+        case RejectReason::OPEN_ORDER_LIMIT: return "OPEN_ORDER_LIMIT";
+        case RejectReason::RESTRICTED: return "RESTRICTED";
+        case RejectReason::KILL_SWITCH: return "KILL_SWITCH";
+        case RejectReason::LOSS_LIMIT: return "LOSS_LIMIT";
+        case RejectReason::AGENT_SILENT: return "AGENT_SILENT";
+        case RejectReason::SHUTDOWN: return "SHUTDOWN";
     }
     return nullptr;
 }

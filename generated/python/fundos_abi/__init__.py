@@ -190,6 +190,12 @@ class RejectReason(enum.IntEnum):
     DUPLICATE = 20
     AGENT_SUSPENDED = 21
     VENUE_REJECT = 22
+    OPEN_ORDER_LIMIT = 23
+    RESTRICTED = 24
+    KILL_SWITCH = 25
+    LOSS_LIMIT = 26
+    AGENT_SILENT = 27
+    SHUTDOWN = 28
 
 
 # ---- structs

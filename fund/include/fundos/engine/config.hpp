@@ -1,0 +1,114 @@
+// The Fund's configuration model: what every configuration source (JSON file today; SQLite and
+// PostgreSQL later, issue #6) is loaded into. Plain data, no behaviour; the loader checks every
+// rule written here and the engine trusts a loaded FundConfig.
+//
+// Units are the ABI's fixed-point types (fundos/abi.hpp): Price raw * 1e-8, Quantity raw * 1e-6,
+// Money raw * 1e-6, times and durations in ns. A limit of 0 means "no limit" unless its comment
+// says otherwise. Every list is kept in the order the source gave (ids are checked unique), and
+// nothing here is ever iterated in hash order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fundos/abi.hpp"
+
+namespace fundos::engine {
+
+/// Risk limits of one scope. The same struct serves the fund, each agent and each instrument; a
+/// check runs at every scope whose limit is set (non-zero), and the first scope that fails names
+/// the reason. Quantities are absolute values; exposures and losses are in base currency.
+struct RiskLimits {
+    abi::Quantity max_order_qty = 0;          ///< |qty| of one order (MAX_ORDER_SIZE)
+    abi::Money max_order_notional = 0;        ///< |qty| * reference price of one order (MAX_ORDER_SIZE)
+    abi::Quantity max_position = 0;           ///< |resulting position| per instrument (POSITION_LIMIT)
+    abi::Money max_gross_exposure = 0;        ///< sum |position value| after the order (EXPOSURE_LIMIT)
+    abi::Money max_net_exposure = 0;          ///< |sum position value| after the order (EXPOSURE_LIMIT)
+    std::uint32_t max_open_orders = 0;        ///< working orders at once (OPEN_ORDER_LIMIT)
+    std::uint32_t max_intents_per_window = 0; ///< intents in any `rate_window_ns` of simulated time (RATE_LIMIT)
+    abi::Duration rate_window_ns = 1'000'000'000ULL;
+    abi::Money reducing_loss = 0;             ///< loss (capital - equity) at which the scope becomes REDUCING (LOSS_LIMIT)
+    abi::Money halt_loss = 0;                 ///< loss at which the scope becomes HALTED (LOSS_LIMIT)
+};
+
+/// How a silent agent (no END_OF_ANSWER by the deadline, dead, or late on its lease) is treated
+/// for that step. Recorded in the journal every time it applies.
+enum class SilentPolicy : std::uint8_t {
+    kNoOp = 1,          ///< nothing; its working orders keep working
+    kCancelOrders = 2,  ///< cancel its working orders
+    kFlatten = 3,       ///< cancel its working orders and close its positions
+};
+
+/// How an agent waits for snapshots (passed to the agent through its launch environment).
+enum class WakeMode : std::uint8_t { kSpin = 0, kBusy = 1, kFutex = 2 };
+
+struct InstrumentConfig {
+    std::uint32_t id = 0;           ///< stable id, 1.. ; the row in FundState.instruments is its index in the list
+    std::string symbol;             ///< <= 15 ASCII characters; must exist in the market data
+    abi::Price tick_size = 0;       ///< 0: take it from the market-data file
+    abi::Quantity lot_size = 0;     ///< 0: take it from the market-data file
+    bool restricted = false;        ///< on the restricted list: only risk-reducing intents (RESTRICTED)
+    std::uint32_t price_collar_bps = 0;  ///< limit price within this many bps of the reference (PRICE_COLLAR); 0: no collar
+    RiskLimits limits;              ///< per-instrument limits (fund-wide position in it, order size)
+};
+
+struct AgentConfig {
+    std::uint32_t id = 0;                     ///< 1.. ; unique
+    std::string name;                         ///< unique, [A-Za-z0-9_.-]+
+    std::vector<std::string> command;         ///< argv to launch it (run by `fundos run`); may be empty (attached by hand)
+    std::string working_dir;                  ///< where to launch it; empty: the config file's folder
+    std::vector<std::uint32_t> instruments;   ///< instrument ids mapped to this agent
+    abi::Money capital = 0;                   ///< capital allocated; > 0
+    std::vector<std::uint32_t> allowed_uids;  ///< empty: the Fund's own uid
+    std::vector<std::uint32_t> allowed_gids;  ///< empty: any gid
+    abi::Duration lease_ns = 2'000'000'000ULL;
+    SilentPolicy silent_policy = SilentPolicy::kNoOp;
+    WakeMode wake = WakeMode::kSpin;
+    RiskLimits limits;
+};
+
+/// When the Fund stops the market replay, publishes a snapshot and waits for the agents.
+struct DecisionPolicy {
+    enum class Kind : std::uint8_t {
+        kEveryBar = 1,     ///< after each distinct bar end time (all symbols' bars of that minute)
+        kEveryEvents = 2,  ///< after every `events` market events
+        kEveryInterval = 3 ///< whenever simulated time crosses a multiple of `interval_ns`
+    };
+    Kind kind = Kind::kEveryBar;
+    std::uint64_t events = 0;
+    abi::Duration interval_ns = 0;
+};
+
+/// Simulated execution (docs/FUND.md states the fill rules exactly).
+struct ExecutionConfig {
+    std::uint32_t slippage_bps = 0;      ///< market orders fill this many bps worse than the rule's price
+    abi::Money fee_per_share = 0;        ///< Money per unit of quantity (raw * 1e-6 per 1.0 units)
+    std::uint32_t fee_centibps = 0;      ///< plus this many hundredths of a bp of notional (50 = 0.5 bp)
+    abi::Duration latency_ns = 0;        ///< an order becomes eligible to fill this long after its decision
+    std::uint32_t participation_pct = 100;  ///< share (1..100) of an event's size (bar volume, quote size, trade size) one order may take
+};
+
+struct SimulationConfig {
+    std::vector<std::string> data_files;      ///< .fmd files, merged deterministically (absolute after loading)
+    DecisionPolicy decision;
+    std::uint64_t answer_timeout_ms = 5000;   ///< wall-clock wait for every agent's END_OF_ANSWER per step
+    std::uint64_t start_timeout_ms = 30000;   ///< wall-clock wait for the configured agents to attach
+    abi::Duration stale_after_ns = 0;         ///< market data older than this (simulated) trips the stale guard; 0: off
+    std::uint64_t max_steps = 0;              ///< stop after this many decision steps; 0: whole data
+};
+
+struct FundConfig {
+    std::string name;                 ///< the run's name; [A-Za-z0-9_.-]+
+    abi::Mode mode = abi::Mode::SIMULATION;
+    std::string source;               ///< where it was loaded from (file path), for messages
+    abi::Money capital = 0;           ///< fund capital; >= sum of agents' capital
+    RiskLimits limits;                ///< fund-wide limits
+    SimulationConfig simulation;
+    ExecutionConfig execution;
+    std::vector<InstrumentConfig> instruments;
+    std::vector<AgentConfig> agents;
+};
+
+}  // namespace fundos::engine
