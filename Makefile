@@ -50,11 +50,13 @@ demo: $(STAMP)
 	@echo "   $(SPEC) was compiled into $(OUT)/ (headers, ctypes module, docs/ABI.md, layout tests);"
 	@echo "   the tests above compiled them and matched all $$(find $(OUT)/tests/golden -type f | wc -l) golden byte images."
 	@echo
-	@echo "== FundOS demo, part 2: the shared-memory transport, a C and a Python agent trading"
-	$(BIN)/python fund/tools/run_demo.py --build-dir $(BUILD_DIR)
+	@echo "== FundOS demo, part 2: the Fund simulating 5 sessions of synthetic data with 3 agents (2 Python, 1 C)"
+	mkdir -p $(BUILD_DIR)/demo-data
+	$(BUILD_DIR)/fund/fundos-data synth --out $(BUILD_DIR)/demo-data/synth.fmd --symbols 4 --days 5 --seed 1
+	ASAN_OPTIONS=detect_leaks=0 $(BIN)/fundos run --config fund/examples/demo.json --run-dir runs/demo
 	@echo
-	@echo "   What's next: 'make test' runs every check (what CI runs). The Fund process (market"
-	@echo "   data replay, risk, netting, accounting) comes next and will replace the transport host here."
+	@echo "   The run's report, fills, equity curve and journal are in runs/demo/ ('fundos journal runs/demo/journal.fj')."
+	@echo "   'make test' runs every check (what CI runs)."
 
 test: $(STAMP)
 	$(BIN)/tox run -e all

@@ -1,7 +1,8 @@
 """Times the FundOS transport's round trip and snapshot copy; rewrites its section of bench/RESULTS.md.
 
 What one round trip is (``--mode pingpong`` of ``fundos-transport-host``, busy-polling agent): the
-host publishes a snapshot -> the agent sees it and copies the whole FundState (seqlock read) ->
+host publishes a snapshot -> the agent sees it and copies it (seqlock read of the FundState's head
+and its rows in use; the rest of the caller's FundState is zeroed) ->
 the agent writes one ORDER answering it into its intent ring -> the host's busy loop sees the
 commit, copies the slot, validates the copy, writes the report, publishes the next snapshot (and
 the agent's book) -> the agent sees the report. The agent takes the time at each report sighting;
@@ -15,9 +16,9 @@ consecutive sightings is exactly one full round trip. Measured for:
     a publish-subscribe ping-pong of an 8-byte payload between two processes, as the reference;
   - a bare C cache-line ping-pong between two processes (bench/cacheline_pingpong.c), the floor.
 
-Snapshot read cost: ns per consistent copy of a full FundState (10368 bytes), C
-(fundos_read_snapshot) and Python (fundos.Agent.latest_snapshot, fundos._core read_snapshot),
-with the host idle (no publishes racing the copy).
+Snapshot read cost: ns per consistent copy of the FundState (head and rows in use out of shared
+memory, the other rows zeroed), C (fundos_read_snapshot) and Python (fundos.Agent.latest_snapshot,
+fundos._core read_snapshot), with the host idle (no publishes racing the copy).
 
 Everything runs against a Release build (-DCMAKE_BUILD_TYPE=Release -DFUNDOS_SANITIZE=OFF in
 build-bench/). The two processes of each measurement are pinned to CPUs 0 and 1 (host or pong on
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import ctypes
 import json
 import os
 import platform
@@ -122,19 +124,15 @@ def role_py_rt(args: argparse.Namespace) -> int:
         if code != 0:
             print(f"attach: {why}", file=sys.stderr)
             return 1
-        record = fundos_abi.IntentRecord()
-        record.kind, record.instrument_id, record.side = fundos_abi.IntentKind.ORDER, 1, fundos_abi.Side.BUY
-        record.order_type, record.time_in_force = fundos_abi.OrderType.MARKET, fundos_abi.TimeInForce.DAY
-        record.qty = 1_000_000
+        order, buy = int(fundos_abi.IntentKind.ORDER), int(fundos_abi.Side.BUY)
+        market, day = int(fundos_abi.OrderType.MARKET), int(fundos_abi.TimeInForce.DAY)
         last = prev = 0
         accepted = int(fundos_abi.ReportKind.ACCEPTED)
         for i in range(total):
-            code, raw = core.wait_snapshot(last, 5_000_000_000)
+            code, last, raw = core.wait_snapshot(last, 5_000_000_000)
             assert code == 0 and raw is not None, code
-            last = int.from_bytes(raw[:8], "little")
-            record.snapshot_seq = last
-            code, _ = core.submit(bytes(record))
-            assert code == 0, code
+            intent_id = core.submit_intent(order, 1, buy, market, day, 1_000_000, 0, 0, 0, last, 0)
+            assert intent_id > 0, intent_id
             while True:
                 code, data = core.poll_reports(1)
                 if data:
@@ -474,6 +472,16 @@ def cell(measure: Measure, key: str) -> str:
     return f"{us(median)} [{us(low)}, {us(high)}]"
 
 
+def copied_bytes(instruments: int = 4, agents: int = 1) -> tuple[int, int]:
+    """Bytes of a FundState a reader copies out of shared memory (the head and the rows in use),
+    and the FundState's size."""
+    import fundos_abi
+
+    head = fundos_abi.FundState.instruments.offset
+    copied = head + instruments * ctypes.sizeof(fundos_abi.InstrumentEntry) + agents * ctypes.sizeof(fundos_abi.AgentSlot)
+    return int(copied), ctypes.sizeof(fundos_abi.FundState)
+
+
 def write_section(path: Path, text: str) -> None:
     results_file.write_section(path, "transport", text)
 
@@ -483,6 +491,7 @@ def report(args: argparse.Namespace, tools: dict[str, Path], results: dict[str, 
     floor = results["floor"]
     cc_version = run([str(tools["cc"]), "--version"]).stdout.splitlines()[0]
     load_end = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    copied, state_size = copied_bytes()
     rows = [
         ("C agent (C SDK, busy poll)", "c", f"< {C_TARGET_US:g} us", C_TARGET_US),
         ("Python agent (fundos.Agent public API, busy poll)", "public", f"< {PY_TARGET_US:g} us", PY_TARGET_US),
@@ -507,8 +516,10 @@ def report(args: argparse.Namespace, tools: dict[str, Path], results: dict[str, 
         "fresh processes; a figure is the median over the runs with [min, max] over the runs"),
         "- every FundOS run checks the host's totals: all intents accepted, none rejected",
         "",
-        ("What one round trip is: the host publishes a snapshot; the agent, busy-polling, sees it and copies the whole "
-        "FundState (seqlock read, 10368 bytes); it writes one ORDER answering that snapshot into its intent ring; the "
+        ("What one round trip is: the host publishes a snapshot; the agent, busy-polling, sees it and copies it "
+        f"(seqlock read of the FundState's head and rows in use, {copied} of its {state_size} bytes with the "
+        "host's 4 instruments and 1 agent; the C SDK zeroes the other rows of the caller's copy); it writes one ORDER "
+        "answering that snapshot into its intent ring; the "
         "host, busy-polling its rings, sees the commit, copies the slot, validates the copy, writes the report and "
         "publishes the next snapshot (and the agent's book); the agent sees the report. The agent takes the time at "
         "each report sighting, and the interval between two sightings is one full round trip "
@@ -553,12 +564,13 @@ def report(args: argparse.Namespace, tools: dict[str, Path], results: dict[str, 
         ]
     lines += [
         "",
-        "| snapshot read (one consistent copy of a full FundState, host idle) | ns per copy |",
+        "| snapshot read (one consistent copy of the FundState, host idle) | ns per copy |",
         "| --- | ---: |",
     ]
-    for label, key in (("C: fundos_read_snapshot", "c"),
-                       ("Python: fundos.Agent.latest_snapshot (bytes + Snapshot object)", "public"),
-                       ("Python: fundos._core read_snapshot (bytes only)", "core")):
+    for label, key in (("C: fundos_read_snapshot (head and rows in use copied, other rows zeroed)", "c"),
+                       ("Python: fundos.Agent.latest_snapshot (head and rows in use as bytes, lazy Snapshot)",
+                        "public"),
+                       ("Python: fundos._core read_snapshot (head and rows in use as bytes)", "core")):
         measure = reads[key]
         median, low, high = measure.figure("ns")
         lines.append(f"| {label} | {median:.0f} [{low:.0f}, {high:.0f}] |")

@@ -58,23 +58,31 @@ abi::Sequence FundTransport::publish(abi::Timestamp clock_ns) noexcept {
         row.heartbeat_seen = record.link.is_open() ? record.link.heartbeat_seen() : row.heartbeat_seen;
         row.last_answered_seq = record.last_answered_seq;
     }
-    const abi::Sequence s = publisher_.publish(state_);
+    // Books first: an agent that sees snapshot s must find its book for s already there (its
+    // decisions may read both; the other order let a fast agent see the book of s - 1).
     for (std::size_t i = 0; i < agents; ++i) {
         if (records_[i].book_dirty && records_[i].link.is_open()) {
-            publish_book(static_cast<std::uint16_t>(i));
+            publish_book(static_cast<std::uint16_t>(i), publisher_.latest() + 1);
         }
     }
-    return s;
+    return publisher_.publish(state_);
 }
 
-void FundTransport::publish_book(std::uint16_t slot) noexcept {
+void FundTransport::publish_book(std::uint16_t slot, abi::Sequence seq) noexcept {
     AgentRecord& record = records_[slot];
-    abi::AgentBook book{};
-    book.seq = publisher_.latest();
+    abi::AgentBook& book = book_scratch_;
+    if (record.has_book_body) {
+        book = record.book_body;
+        book.account.intents_accepted += record.accepted;
+        book.account.intents_rejected += record.rejected;
+    } else {
+        book = abi::AgentBook{};
+        book.account.intents_accepted = record.accepted;
+        book.account.intents_rejected = record.rejected;
+    }
+    book.seq = seq;
     book.account.agent_id = config_.agents[slot].agent_id;
-    book.account.intents_accepted = record.accepted;
-    book.account.intents_rejected = record.rejected;
-    book.account.last_intent_id = record.last_intent_id;
+    book.account.last_intent_id = std::max(book.account.last_intent_id, record.last_intent_id);
     record.link.report_writer().publish_book(book);
     record.book_dirty = false;
 }
@@ -119,6 +127,9 @@ bool FundTransport::process_one(std::uint16_t slot, IntentOutcome& out, abi::Tim
         }
     }
     const bool accepted = out.reason == abi::RejectReason::NONE;
+    if (accepted && config_.defer_accept_reports) {
+        return true;  // the sequencer answers it (write_report) after its own checks
+    }
     abi::IntentReport report{};
     report.intent_id = r.intent_id;
     report.client_tag = r.client_tag;
@@ -133,6 +144,26 @@ bool FundTransport::process_one(std::uint16_t slot, IntentOutcome& out, abi::Tim
     ++(accepted ? record.accepted : record.rejected);
     record.book_dirty = true;
     return true;
+}
+
+bool FundTransport::write_report(std::uint16_t slot, const abi::IntentReport& report) noexcept {
+    AgentRecord& record = records_[slot];
+    if (slot >= config_.agents.size() || !record.link.is_open()) {
+        return false;
+    }
+    (void)record.link.report_writer().write(report);
+    record.book_dirty = true;
+    return true;
+}
+
+void FundTransport::set_book(std::uint16_t slot, const abi::AgentBook& book) noexcept {
+    if (slot >= config_.agents.size()) {
+        return;
+    }
+    AgentRecord& record = records_[slot];
+    record.book_body = book;
+    record.has_book_body = true;
+    record.book_dirty = true;
 }
 
 void FundTransport::check_liveness(std::uint64_t now_ns) noexcept {
@@ -172,7 +203,7 @@ int FundTransport::grant(const AttachDecision& decision, const abi::AttachReques
     record.generation = generation;
     record.peer = peer;
     // The book is there before the agent maps it: it carries last_intent_id across attaches.
-    publish_book(decision.slot);
+    publish_book(decision.slot, publisher_.latest());
     grant.generation = generation;
     grant.fds = {publisher_.fd(), record.link.intent_fd(), record.link.report_fd()};
     grant.sizes = {publisher_.size(), record.link.intent_region_size(), record.link.report_region_size()};

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -171,6 +172,7 @@ void fill_state(abi::FundState& s, std::uint64_t v) {
     s.nav = static_cast<abi::Money>(mix(v, 1) >> 1);
     s.cash = static_cast<abi::Money>(mix(v, 2) >> 1);
     s.instrument_count = abi::MAX_INSTRUMENTS;
+    s.agent_count = abi::MAX_AGENTS;  // rows past the counts are neither published nor copied
     for (std::uint32_t i = 0; i < abi::MAX_INSTRUMENTS; ++i) {
         s.instruments[i].instrument_id = i + 1;
         s.instruments[i].bid = static_cast<abi::Price>(mix(v, 100 + i) >> 1);
@@ -238,6 +240,45 @@ TEST(snapshot_latch_reader_through_read_only_mapping) {
     CHECK(ok > 0);
     CHECK_EQ(torn, 0u);
     CHECK_EQ(backwards, 0u);
+}
+
+TEST(shrinking_counts_leave_no_stale_rows) {
+    // The publisher writes the head and the rows in use only; every slot first holds full
+    // tables, then fewer rows: a reader's copy must show zeros past the counts, never the rows an
+    // older snapshot left in the slot, whatever its buffer held before.
+    transport::SnapshotPublisher publisher;
+    REQUIRE(publisher.create() == 0);
+    publisher.set_wake(false);
+    transport::Mapping agent_view;
+    REQUIRE(agent_view.map(publisher.fd(), publisher.size(), PROT_READ) == 0);
+    const transport::SnapshotReader reader(agent_view.as<const abi::SnapshotRegion>());
+    auto state = std::make_unique<abi::FundState>();
+    auto out = std::make_unique<abi::FundState>();
+    fill_state(*state, 7);
+    for (std::uint32_t i = 0; i < abi::SNAPSHOT_SLOTS; ++i) {
+        publisher.publish(*state);
+    }
+    for (std::uint16_t keep : {3, 1, 0}) {
+        for (std::uint32_t i = 0; i < abi::SNAPSHOT_SLOTS; ++i) {
+            *state = abi::FundState{};
+            state->instrument_count = keep;
+            state->agent_count = keep;
+            for (std::uint16_t row = 0; row < keep; ++row) {
+                state->instruments[row].instrument_id = 100U + row;
+                state->agents[row].agent_id = 200U + row;
+            }
+            publisher.publish(*state);
+            std::memset(static_cast<void*>(out.get()), 0xFF, sizeof(*out));
+            REQUIRE(reader.read(*out) == transport::ReadStatus::kOk);
+            CHECK(std::memcmp(out.get(), state.get(), sizeof(*out)) == 0);
+        }
+    }
+    state->instrument_count = abi::MAX_INSTRUMENTS + 1;  // clamped by writer and reader
+    state->agent_count = 0xFFFF;
+    publisher.publish(*state);
+    REQUIRE(reader.read(*out) == transport::ReadStatus::kOk);
+    CHECK_EQ(out->instrument_count, abi::MAX_INSTRUMENTS);
+    CHECK_EQ(out->agent_count, abi::MAX_AGENTS);
 }
 
 TEST(futex_waiter_is_woken_by_publish) {

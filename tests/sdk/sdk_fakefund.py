@@ -199,7 +199,16 @@ class FakeFund:
         state = state if state is not None else fundos_abi.FundState()
         state.seq = s
         slot.sequence = 2 * s - 1
-        ctypes.memmove(ctypes.addressof(slot.state), ctypes.addressof(state), ctypes.sizeof(state))
+        # The head and the rows in use only, as the Fund does: rows past the counts keep what an
+        # older snapshot of this slot left there (readers must not hand them out).
+        head = fundos_abi.FundState.instruments.offset
+        instruments = min(state.instrument_count, fundos_abi.MAX_INSTRUMENTS)
+        agents = min(state.agent_count, fundos_abi.MAX_AGENTS)
+        ctypes.memmove(ctypes.addressof(slot.state), ctypes.addressof(state), head)
+        ctypes.memmove(ctypes.addressof(slot.state.instruments), ctypes.addressof(state.instruments),
+                       instruments * ctypes.sizeof(fundos_abi.InstrumentEntry))
+        ctypes.memmove(ctypes.addressof(slot.state.agents), ctypes.addressof(state.agents),
+                       agents * ctypes.sizeof(fundos_abi.AgentSlot))
         slot.sequence = 2 * s
         region.control.latest = s
         region.control.futex_word = (region.control.futex_word + 1) & 0xFFFFFFFF

@@ -320,3 +320,37 @@ def test_calls_before_attach_are_refused() -> None:
     with pytest.raises(RuntimeError, match="not attached"):
         agent.latest_snapshot()
     agent.detach()  # harmless
+
+
+def test_snapshot_lookups_follow_moving_rows(fund: FakeFund, agent: fundos.Agent) -> None:
+    """instrument(symbol | id) stays right when rows move, appear and go between snapshots."""
+    import pickle
+
+    state = fundos_abi.FundState()
+    instrument(state, 0, 11, "SPY", 45_012_000_000)
+    instrument(state, 1, 12, "QQQ", 38_000_000_000)
+    fund.publish(state)
+    first = agent.wait_snapshot(timeout=5)
+    assert first.instrument("QQQ").instrument_id == 12 and first.instrument(11).symbol == "SPY"
+    moved = fundos_abi.FundState()
+    instrument(moved, 0, 12, "QQQ", 38_100_000_000)
+    instrument(moved, 1, 13, "IWM", 20_000_000_000)
+    instrument(moved, 2, 11, "SPY", 45_100_000_000)
+    fund.publish(moved)
+    second = agent.wait_snapshot(timeout=5)
+    assert second.instrument("SPY").last == 451.0 and second.instrument("QQQ").last == 381.0
+    assert second.instrument(13).symbol == "IWM" and second.instrument(11).last == 451.0
+    assert first.instrument("SPY").last == 450.12  # the older snapshot still has its own rows
+    shrunk = fundos_abi.FundState()
+    instrument(shrunk, 0, 13, "IWM", 20_000_000_000)
+    fund.publish(shrunk)
+    third = agent.wait_snapshot(timeout=5)
+    with pytest.raises(KeyError, match="known: IWM"):
+        third.instrument("SPY")
+    with pytest.raises(KeyError):
+        third.instrument(12)
+    assert third.instrument_count == 1 and third.raw == bytes(shrunk)
+    # the public constructor, equality and pickling go through the whole FundState's bytes
+    assert fundos.Snapshot(bytes(shrunk)) == third and hash(fundos.Snapshot(third.raw)) == hash(third)
+    assert pickle.loads(pickle.dumps(third)) == third
+    assert third != second and repr(third) == "<Snapshot seq=3 instruments=1 nav=0.0>"

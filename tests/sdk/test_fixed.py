@@ -81,3 +81,36 @@ def test_to_fixed_refuses(value: object, message: str) -> None:
     assert "limit_price" in str(caught.value)
     assert isinstance(caught.value, ValueError)
     assert caught.value.name == "FUNDOS_E_RANGE"
+
+
+def _exact(value: float, decimals: int) -> int:
+    """to_fixed's exact path, written out: the float's shortest repr, scaled, half to even."""
+    return int((Decimal(repr(value)) * Decimal(10) ** decimals).to_integral_value(rounding="ROUND_HALF_EVEN"))
+
+
+def test_float_fast_path_equals_the_exact_path() -> None:
+    import random
+
+    rng = random.Random(20261125)
+    values = [rng.uniform(-1, 1) * 10 ** rng.randint(-9, 11) for _ in range(20_000)]
+    # decimal ties and near-ties at the last decimal: k / 10^d + 5 / 10^(d+1), give or take an ulp
+    for decimals in (6, 8):
+        for k in range(-500, 500, 7):
+            tie = (k + 0.5) / 10**decimals
+            values += [tie, math.nextafter(tie, math.inf), math.nextafter(tie, -math.inf)]
+    for value in values:
+        for decimals in (0, 2, 6, 8):
+            try:
+                expected = _exact(value, decimals)
+            except ArithmeticError:
+                continue
+            if not -(2**63) <= expected < 2**63:
+                continue
+            assert fundos.to_fixed(value, decimals) == expected, (value, decimals)
+
+
+def test_int_fast_path_keeps_the_range_check() -> None:
+    assert fundos.to_fixed(9_223_372_036, 9) == 9_223_372_036_000_000_000
+    with pytest.raises(fundos.FixedPointError, match="out of range"):
+        fundos.to_fixed(9_223_372_037, 9)
+    assert fundos.to_fixed(-(2**63), 0) == -(2**63)

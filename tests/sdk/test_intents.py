@@ -65,6 +65,13 @@ def test_submit_fills_the_slot_exactly(fund: FakeFund, agent: fundos.Agent) -> N
         ({"kind": "CANCEL"}, fundos.InvalidArgument, "needs ref_intent_id"),
         ({"kind": "TARGET_POSITION", "symbol": "SPY"}, fundos.InvalidArgument, "needs qty"),
         ({"kind": "END_OF_ANSWER", "client_tag": -1}, fundos.InvalidArgument, "client_tag must be"),
+        ({"kind": "ORDER", "symbol": "SPY", "side": "BUY", "qty": 9_223_372_036_855}, fundos.FixedPointError,
+         "qty 9223372036855 is out of range"),
+        ({"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": True}, fundos.FixedPointError, "not a bool"),
+        ({"kind": "ORDER", "instrument_id": 2**32, "side": "BUY", "qty": 1}, fundos.InvalidArgument,
+         "instrument_id must be an int in 0..2\\*\\*32-1"),
+        ({"kind": "ORDER", "instrument_id": 11, "side": 1, "qty": 1}, fundos.InvalidArgument, "side must be one of"),
+        ({"kind": "END_OF_ANSWER", "intent_id": 1.0}, fundos.InvalidArgument, "intent_id must be"),
     ],
 )
 def test_submit_refuses_bad_arguments(fund: FakeFund, agent: fundos.Agent, kwargs: dict[str, object],
@@ -270,3 +277,88 @@ def test_new_attach_continues_intent_ids_from_the_book(fund: FakeFund) -> None:
     with fundos.Agent(fund.path, 7) as agent:
         fund.join()
         assert agent.end_of_answer() == 42
+
+
+# Keyword arguments of submit(), and whether the C++ layer packs them itself (the fast path) or
+# hands them back to the Python checks; either way the record must be the one the Python checks
+# build.
+SUBMITS: list[tuple[dict[str, object], bool]] = [
+    ({"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": 2, "limit_price": 450.1, "client_tag": 42}, True),
+    ({"kind": fundos.IntentKind.ORDER, "instrument_id": 12, "side": fundos.Side.SELL, "qty": 0.001,
+      "order_type": fundos.OrderType.MARKET, "time_in_force": fundos.TimeInForce.IOC}, True),
+    ({"kind": "ORDER", "instrument_id": 11, "side": "SELL", "qty": 1.5, "order_type": "LIMIT",
+      "time_in_force": "GTC", "limit_price": 12, "snapshot_seq": 1}, True),
+    ({"kind": "TARGET_POSITION", "instrument_id": 12, "qty": -0.5}, True),
+    ({"kind": "CANCEL", "ref_intent_id": 1}, True),
+    ({"kind": "FLATTEN", "instrument_id": 11}, True),
+    ({"kind": "END_OF_ANSWER", "snapshot_seq": 1, "client_tag": 2**64 - 1}, True),
+    ({"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": 123.456789, "limit_price": 0.1}, True),
+    ({"kind": "order", "instrument_id": 11, "side": "buy", "qty": 1}, False),  # names in another case
+    ({"kind": "ORDER", "symbol": "SPY", "side": "BUY", "qty": 1}, False),  # a symbol to look up
+    ({"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": Decimal("2.5")}, False),
+    ({"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": 0.0000005}, False),  # a tie: to even
+    ({"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": 1, "limit_price": 1e4 + 0.000000005}, False),
+    ({"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": 9_223_372_036_854}, True),  # the largest int qty
+]
+
+
+@pytest.mark.parametrize(("kwargs", "fast"), SUBMITS)
+def test_fast_and_checked_submits_build_the_same_record(fund: FakeFund, agent: fundos.Agent,
+                                                        kwargs: dict[str, object], fast: bool) -> None:
+    publish_market(fund)
+    agent.wait_snapshot(timeout=5)
+    args = [kwargs.get(name, default) for name, default in (
+        ("kind", None), ("instrument_id", None), ("symbol", None), ("side", None), ("qty", None),
+        ("limit_price", None), ("order_type", None), ("time_in_force", None), ("ref_intent_id", 0),
+        ("client_tag", 0), ("snapshot_seq", None), ("intent_id", None))]
+    first = agent._core.submit_fields(*args)  # the fast path alone
+    if fast:
+        assert first == 1
+    else:
+        assert first is None
+        assert agent.submit(**kwargs) == 1  # type: ignore[arg-type]
+    assert agent._submit_checked(*args) == 2  # type: ignore[arg-type]
+    ring = fund.intents().ring
+    one, two = bytearray(bytes(ring[0])), bytearray(bytes(ring[1]))
+    assert (ring[0].commit, ring[0].intent_id, ring[1].commit, ring[1].intent_id) == (1, 1, 2, 2)
+    for record in (one, two):
+        record[0:16] = bytes(16)  # commit, intent_id
+    assert one == two
+
+
+def test_fixed_point_fast_paths_round_like_decimal(fund: FakeFund, agent: fundos.Agent) -> None:
+    """The C++ layer's int and float conversions give what fundos.qty_to_raw / price_to_raw give."""
+    publish_market(fund)
+    agent.wait_snapshot(timeout=5)
+    values: list[float | int] = [0.1, 0.2, 0.3, 1e-6, 4.5e-7, 1.0000005, 2.675, 450.12, 123.45678901, -2.5, 1e6 + 0.1,
+                                 9_223_372.036854, 7, -12, 0, 1_000_000]
+    seq = 0
+    for value in values:
+        for field in ("qty", "limit_price"):
+            kwargs: dict[str, object] = {"kind": "ORDER", "instrument_id": 11, "side": "BUY", "qty": 1, field: value}
+            try:
+                expected = (fundos.qty_to_raw(value) if field == "qty"
+                            else fundos.price_to_raw(value, what="limit_price"))
+            except fundos.FixedPointError:
+                continue
+            agent.submit(**kwargs)  # type: ignore[arg-type]
+            record = fund.intents().ring[seq % fundos_abi.INTENT_RING_SLOTS]
+            assert getattr(record, field) == expected, (field, value)
+            seq += 1
+            fund.report_control().intents_consumed = seq
+
+
+def test_reports_convert_large_fixed_point_exactly(fund: FakeFund, agent: fundos.Agent) -> None:
+    big = report(1)
+    big.fill_qty = 2**60 + 1
+    big.fill_price = -(2**62) - 3
+    big.fee = 2**53 + 1
+    big.remaining_qty = 2**53
+    fund.write_report(big)
+    (got,) = agent.reports()
+    assert got.fill_qty == (2**60 + 1) / 10**6
+    assert got.fill_price == (-(2**62) - 3) / 10**8
+    assert got.fee == (2**53 + 1) / 10**6
+    assert got.remaining_qty == 2**53 / 10**6
+    assert got == fundos.Report.from_record(big)
+    assert isinstance(got, fundos.Report) and got._fields[0] == "intent_id"

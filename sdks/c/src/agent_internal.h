@@ -14,6 +14,8 @@
 
 #include <fundos/agent.h>
 
+#include "agent_binding.h"
+
 _Static_assert(sizeof(_Atomic uint64_t) == sizeof(uint64_t), "_Atomic uint64_t must be a plain 8-byte word");
 _Static_assert(_Alignof(_Atomic uint64_t) == _Alignof(uint64_t), "_Atomic uint64_t alignment");
 _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t), "_Atomic uint32_t must be a plain 4-byte word");
@@ -54,6 +56,8 @@ struct fundos_agent {
     uint64_t reports_lost;
     uint64_t last_snapshot_seq;
     uint64_t heartbeat_counter;
+    uint16_t rows_hint_instruments; /* counts of the last snapshot copied: which rows to prefetch */
+    uint16_t rows_hint_agents;
 };
 
 /* ---- atomics on shared words (see the file comment) */
@@ -89,6 +93,11 @@ static inline void fundos_copy_relaxed(void *dst, const void *src, size_t size) 
         uint64_t word = atomic_load_explicit(&from[i], memory_order_relaxed);
         memcpy(to + 8 * i, &word, 8);
     }
+}
+
+/* Ask for the cache line holding `address` ahead of a load (a hint: no effect on what is read). */
+static inline void fundos_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
 }
 
 /* A hint to the core that we are spinning (pause / yield); no memory effect. */

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -179,7 +180,14 @@ uint64_t fake_fund_publish(fake_fund *fund, fundos_fund_state_t *state) {
     state->seq = s;
     atomic_store_explicit(sequence, 2 * s - 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    store_words_relaxed(&slot->state, state, sizeof(*state));
+    /* The head and the rows in use only, as the Fund does: rows past the counts keep what an
+     * older snapshot of this slot left there (readers must not hand them out). */
+    size_t instruments = state->instrument_count < FUNDOS_MAX_INSTRUMENTS ? state->instrument_count
+                                                                           : FUNDOS_MAX_INSTRUMENTS;
+    size_t agents = state->agent_count < FUNDOS_MAX_AGENTS ? state->agent_count : FUNDOS_MAX_AGENTS;
+    store_words_relaxed(&slot->state, state, offsetof(fundos_fund_state_t, instruments));
+    store_words_relaxed(slot->state.instruments, state->instruments, instruments * sizeof(state->instruments[0]));
+    store_words_relaxed(slot->state.agents, state->agents, agents * sizeof(state->agents[0]));
     atomic_store_explicit(sequence, 2 * s, memory_order_release);
     atomic_store_explicit(latest, s, memory_order_release);
     atomic_fetch_add_explicit((_Atomic uint32_t *)&control->futex_word, 1, memory_order_release);

@@ -1,7 +1,10 @@
 /* The seqlock reader against a writer thread that publishes as fast as it can (docs/TRANSPORT.md
- * writer protocol, C11 atomics). Every word of each published FundState is derived from its seq,
- * so any torn copy is caught: the reader checks every word of every copy it gets. Then the
- * futex wait: a slow writer, a reader sleeping in futex_wait for each snapshot. */
+ * writer protocol, C11 atomics; like the Fund, the writer stores only the head and the rows in
+ * use). Every word of each published FundState is derived from its seq, and so are its counts,
+ * which jump up and down from one snapshot to the next: the reader checks every word of every
+ * copy it gets, so a torn copy is caught, and so is a stale row (left in the slot by an older
+ * snapshot with larger counts) handed out past the counts, where the copy must hold zeros.
+ * Then the futex wait: a slow writer, a reader sleeping in futex_wait for each snapshot. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <string.h>
@@ -15,6 +18,10 @@ static uint64_t pattern(uint64_t seq, size_t word) {
     return (seq * UINT64_C(0x9E3779B97F4A7C15)) ^ (word * UINT64_C(0xD1B54A32D192ED03));
 }
 
+/* 0..MAX for most seqs, sometimes above MAX (the reader clamps), never monotonic. */
+static uint16_t instrument_count(uint64_t seq) { return (uint16_t)((seq * 37) % (FUNDOS_MAX_INSTRUMENTS + 9)); }
+static uint16_t agent_count(uint64_t seq) { return (uint16_t)((seq * 13) % (FUNDOS_MAX_AGENTS + 5)); }
+
 static void fill(fundos_fund_state_t *state, uint64_t seq) {
     uint64_t words[WORDS];
     for (size_t i = 0; i < WORDS; i++) {
@@ -22,19 +29,77 @@ static void fill(fundos_fund_state_t *state, uint64_t seq) {
     }
     memcpy(state, words, sizeof(words));
     state->seq = seq; /* word 0 is seq itself */
+    state->instrument_count = instrument_count(seq);
+    state->agent_count = agent_count(seq);
+}
+
+/* What a reader must get for snapshot seq: the head and the rows in use as published, the counts
+ * clamped, zeros past them. */
+static void expected(fundos_fund_state_t *state, uint64_t seq) {
+    fill(state, seq);
+    size_t ni = state->instrument_count < FUNDOS_MAX_INSTRUMENTS ? state->instrument_count : FUNDOS_MAX_INSTRUMENTS;
+    size_t na = state->agent_count < FUNDOS_MAX_AGENTS ? state->agent_count : FUNDOS_MAX_AGENTS;
+    state->instrument_count = (uint16_t)ni;
+    state->agent_count = (uint16_t)na;
+    memset(&state->instruments[ni], 0, (FUNDOS_MAX_INSTRUMENTS - ni) * sizeof(state->instruments[0]));
+    memset(&state->agents[na], 0, (FUNDOS_MAX_AGENTS - na) * sizeof(state->agents[0]));
 }
 
 static void verify(const fundos_fund_state_t *state) {
-    uint64_t words[WORDS];
-    memcpy(words, state, sizeof(words));
+    static fundos_fund_state_t want_state; /* reader thread only */
+    expected(&want_state, state->seq);
+    uint64_t got[WORDS], want[WORDS];
+    memcpy(got, state, sizeof(got));
+    memcpy(want, &want_state, sizeof(want));
     for (size_t i = 1; i < WORDS; i++) {
-        if (words[i] != pattern(state->seq, i)) {
-            fprintf(stderr, "torn snapshot: seq %llu, word %zu is 0x%016llx, expected 0x%016llx\n",
-                    (unsigned long long)state->seq, i, (unsigned long long)words[i],
-                    (unsigned long long)pattern(state->seq, i));
+        if (got[i] != want[i]) {
+            fprintf(stderr, "%s snapshot: seq %llu (%u instruments, %u agents), word %zu is 0x%016llx, expected 0x%016llx\n",
+                    i * 8 < offsetof(fundos_fund_state_t, instruments) || want[i] != 0 ? "torn" : "stale row in",
+                    (unsigned long long)state->seq, (unsigned)want_state.instrument_count,
+                    (unsigned)want_state.agent_count, i, (unsigned long long)got[i], (unsigned long long)want[i]);
             exit(1);
         }
     }
+}
+
+/* Single-threaded: a snapshot with every row in use into every slot, then snapshots with fewer
+ * rows into every slot, read into a buffer full of 0xff bytes: only zeros past the counts. */
+static void shrinking_counts_leave_no_stale_rows(fundos_agent *agent, fake_fund *fund) {
+    static fundos_fund_state_t state, copy;
+    uint64_t first = fundos_snapshot_latest(agent) + 1;
+    for (uint64_t s = first; s < first + FUNDOS_SNAPSHOT_SLOTS; s++) {
+        memset(&state, 0xA5, sizeof(state));
+        state.instrument_count = FUNDOS_MAX_INSTRUMENTS;
+        state.agent_count = FUNDOS_MAX_AGENTS;
+        FAKE_FUND_CHECK(fake_fund_publish(fund, &state) == s);
+    }
+    for (uint16_t keep = 3; keep-- > 0;) {
+        for (unsigned n = 0; n < FUNDOS_SNAPSHOT_SLOTS; n++) {
+            memset(&state, 0, sizeof(state));
+            state.instrument_count = keep;
+            state.agent_count = keep;
+            for (uint16_t i = 0; i < keep; i++) {
+                state.instruments[i].instrument_id = 100u + i;
+                state.agents[i].agent_id = 200u + i;
+            }
+            fake_fund_publish(fund, &state);
+            memset(&copy, 0xFF, sizeof(copy));
+            FAKE_FUND_CHECK(fundos_read_snapshot(agent, &copy) == FUNDOS_OK);
+            FAKE_FUND_CHECK(memcmp(&copy, &state, sizeof(copy)) == 0); /* rows in use, then zeros */
+        }
+    }
+    /* counts above the maximum: clamped, every row copied */
+    memset(&state, 0x5A, sizeof(state));
+    state.instrument_count = FUNDOS_MAX_INSTRUMENTS + 1;
+    state.agent_count = UINT16_MAX;
+    fake_fund_publish(fund, &state);
+    memset(&copy, 0, sizeof(copy));
+    FAKE_FUND_CHECK(fundos_read_snapshot(agent, &copy) == FUNDOS_OK);
+    FAKE_FUND_CHECK(copy.instrument_count == FUNDOS_MAX_INSTRUMENTS && copy.agent_count == FUNDOS_MAX_AGENTS);
+    state.instrument_count = FUNDOS_MAX_INSTRUMENTS;
+    state.agent_count = FUNDOS_MAX_AGENTS;
+    FAKE_FUND_CHECK(memcmp(&copy, &state, sizeof(copy)) == 0);
+    printf("shrinking counts: no stale rows, counts clamped\n");
 }
 
 typedef struct writer_args {
@@ -88,19 +153,23 @@ int main(void) {
     /* 1. racing reader: read_snapshot in a loop while the writer publishes flat out */
     fake_fund fund;
     fundos_agent *agent = attach(&fund, FUNDOS_WAIT_BUSY);
-    writer_args args = {.fund = &fund, .published = 0, .pause_ns = 0};
+    shrinking_counts_leave_no_stale_rows(agent, &fund);
+    writer_args args = {.fund = &fund, .published = fundos_snapshot_latest(agent), .pause_ns = 0};
     atomic_init(&args.stop, 0);
     pthread_t thread;
     FAKE_FUND_CHECK(pthread_create(&thread, NULL, writer, &args) == 0);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    uint64_t reads = 0, last = 0, distinct = 0;
+    uint64_t reads = 0, last = 0, distinct = 0, before = args.published;
     while (seconds_since(&start) < 1.0) {
         int rc = fundos_read_snapshot(agent, &copy);
         if (rc == FUNDOS_E_AGAIN) {
             continue;
         }
         FAKE_FUND_CHECK(rc == FUNDOS_OK);
+        if (copy.seq <= before) {
+            continue; /* the shrinking test's last snapshot, before the writer's first */
+        }
         verify(&copy);
         FAKE_FUND_CHECK(copy.seq >= last); /* never older than what we saw */
         distinct += copy.seq != last;
@@ -126,6 +195,14 @@ int main(void) {
     }
     atomic_store(&args.stop, 1);
     pthread_join(thread, NULL);
+    /* a busy wait reads the clock only every few polls: its timeouts still end it on time */
+    last = fundos_snapshot_latest(agent);
+    FAKE_FUND_CHECK(fundos_wait_snapshot(agent, last, &copy, 0) == FUNDOS_E_TIMEOUT);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    FAKE_FUND_CHECK(fundos_wait_snapshot(agent, last, &copy, 20000000) == FUNDOS_E_TIMEOUT);
+    double waited = seconds_since(&start);
+    FAKE_FUND_CHECK(waited >= 0.019 && waited < 1.0);
+    FAKE_FUND_CHECK(fundos_wait_snapshot(agent, last - 1, &copy, 0) == FUNDOS_OK && copy.seq == last);
     fundos_detach(agent);
     fake_fund_stop(&fund);
 
@@ -140,6 +217,9 @@ int main(void) {
         int woken = 0;
         clock_gettime(CLOCK_MONOTONIC, &start);
         while (woken < 500) {
+            /* whatever the buffer held, only the snapshot and zeros come out (the rows past the
+             * last counts are zeroed while waiting, the others after the copy) */
+            memset(&copy, woken % 2 ? 0xFF : 0x00, sizeof(copy));
             int rc = fundos_wait_snapshot(agent, last, &copy, 2000000000);
             FAKE_FUND_CHECK(rc == FUNDOS_OK);
             verify(&copy);

@@ -18,6 +18,123 @@
 //
 // Everything the engine decides leaves through the Sink: a report for an agent (ACCEPTED,
 // REJECTED with its reason, FILLED, CANCELED) and a journal record for every state change.
+//
+// SPEC (docs/FUND.md quotes this block; the fill rules are in execution.hpp, netting and
+// allocation in netting.hpp, accounting in ledger.hpp, rounding in fixed_point.hpp, journal
+// records in journal_records.hpp)
+//
+// Slots and ids. `slot` is the agent's index in FundConfig.agents (the transport's slot).
+// Intents name instruments by their config id (InstrumentConfig.id, the FundState row's
+// instrument_id); market events by their market-data id; the engine maps one onto the other by
+// symbol. An instrument whose symbol is not in the market data is HALTED.
+//
+// Sequencing. end_step processes the step's submitted intents sorted by (agent_id, intent_id)
+// (then slot, then the record's bytes), whatever the order of the submit() calls; then the
+// silent-agent policies in slot order (one per slot and step; ties broken by the why text);
+// then netting per instrument in config order. Every later check sees the effects of earlier
+// accepted intents of the same step: an accepted intent's order is working at once (its
+// quantity counts in working_qty, open orders, position, exposure and rate checks).
+//
+// Intent kinds (each submitted intent gets exactly one ACCEPTED or REJECTED report, except
+// END_OF_ANSWER, which is only journaled):
+//   ORDER            an order of qty on side, MARKET or LIMIT, TIF DAY/IOC/GTC/FOK
+//   TARGET_POSITION  a MARKET GTC order for qty - (position + working qty of this agent in the
+//                    instrument); none when that is 0 (still ACCEPTED)
+//   CANCEL           cancels the agent's working order created by ref_intent_id (and in
+//                    instrument_id when that is not 0): ACCEPTED, then CANCELED (reason NONE)
+//                    for that order; UNKNOWN_ORDER when no such order is working
+//   FLATTEN          cancels the agent's working orders in the instrument (CANCELED, reason
+//                    NONE) and closes its position with a MARKET GTC order (none when flat)
+// The ACCEPTED report carries the order's side and quantity in remaining_qty (0: no order).
+// Fills are FILLED reports (fill_qty, fill_price, fee, remaining_qty); an order that stops
+// working without filling completely gets CANCELED with its reason: NONE (agent cancel,
+// FLATTEN, IOC remainder, FOK kill, DAY end), AGENT_SILENT, KILL_SWITCH, LOSS_LIMIT, SHUTDOWN.
+// Orders the Fund creates for a silent agent (flatten policy) carry intent_id 0.
+//
+// Risk-reducing. With E = the agent's position + working quantity (signed, including orders
+// accepted earlier in the step) in the instrument, an order of signed quantity d is
+// risk-reducing iff E != 0, d has the opposite sign of E and |d| <= |E|: its fill can only
+// bring |position incl. working| toward 0, never flip it. CANCEL never adds risk. FLATTEN is
+// risk-reducing by definition.
+//
+// Risk checks, in this order; the first failure is the REJECTED reason. "Order" below means the
+// order the intent would create (d != 0); an intent that creates none (CANCEL, TARGET_POSITION
+// already at target, FLATTEN when flat) skips the checks marked (o). FLATTEN skips those marked
+// (f). Every limit of 0 is off. Scopes: agent (AgentConfig.limits), instrument
+// (InstrumentConfig.limits: fund-wide in that instrument), fund (FundConfig.limits).
+//    1 BAD_AGENT_ID        intent.agent_id is not the slot's configured id (defensive)
+//    2 DUPLICATE           intent_id <= the highest intent id already processed for the agent
+//                          (the transport guarantees increasing ids, so this is a resubmission)
+//      -- END_OF_ANSWER stops here: journaled only
+//      UNKNOWN_ENUM        kind, side, order type or time in force out of range (defensive)
+//    3 UNKNOWN_INSTRUMENT  instrument_id is not configured (CANCEL: only when not 0)
+//      INSTRUMENT_NOT_MAPPED  not mapped to the agent (defensive)
+//      TRADING_HALTED      the instrument is HALTED (not in the market data); not for CANCEL
+//    4 BAD_QUANTITY        ORDER qty <= 0, or a qty not a multiple of the lot (defensive)
+//      BAD_FIELD_COMBINATION  ORDER without side, order type or time in force (defensive)
+//      BAD_PRICE           LIMIT price <= 0 or off tick, MARKET price != 0 (defensive)
+//    5 RATE_LIMIT          more than max_intents_per_window intents in the sliding window
+//                          (clock - rate_window_ns, clock] of SIMULATED time, at agent,
+//                          instrument and fund scope; an intent that passes counts in every
+//                          scope (rejected ones counted only if they got past this check)
+//      -- CANCEL: UNKNOWN_ORDER if no such working order; else accepted
+//    6 KILL_SWITCH (o)(f)  a kill switch is on for the fund, the agent or the instrument and the
+//                          order is not risk-reducing
+//    7 LOSS_LIMIT (o)(f)   the fund or the agent is REDUCING or HALTED by its loss limit and the
+//                          order is not risk-reducing
+//    8 STALE_MARKET_DATA (o)  the stale guard is tripped for the instrument (simulation.
+//                          stale_after_ns > 0 and clock - last event time of the instrument >
+//                          stale_after_ns, or no event yet), or it has no reference price yet
+//    9 RESTRICTED (o)(f)   the instrument is restricted and the order is not risk-reducing
+//   10 MAX_ORDER_SIZE (o)(f)  |d| > max_order_qty or notional(|d|, reference) >
+//                          max_order_notional, at agent, instrument and fund scope
+//   11 PRICE_COLLAR (o)(f) LIMIT only: |limit - ref| * 10000 > price_collar_bps * ref
+//   12 POSITION_LIMIT (o)(f)  |E + d| > max_position and |E + d| > |E|: agent scope with the
+//                          agent's E; instrument and fund scope with the fund's E (sum over
+//                          agents) in the instrument
+//   13 EXPOSURE_LIMIT (o)(f)  gross = sum over instruments |notional(E_i, ref_i)|, net =
+//                          |sum notional(E_i, ref_i)|, after the order; refused when above
+//                          max_gross_exposure (max_net_exposure) and above the value before it;
+//                          agent scope (its E), fund scope (the fund's E), instrument scope
+//                          (|notional(E_fund, ref)| in that instrument for both)
+//   14 OPEN_ORDER_LIMIT (o)(f)  working orders + 1 > max_open_orders: agent (its orders),
+//                          instrument (all agents' orders in it), fund (all orders)
+//
+// Trading states. Loss = capital - equity (agent: its capital; fund: FundConfig.capital - NAV),
+// evaluated at every begin_step with the marks of the events applied so far. loss >=
+// reducing_loss moves the scope to REDUCING, loss >= halt_loss to HALTED; the state never goes
+// back during a run (sticky). REDUCING: new orders must be risk-reducing (else LOSS_LIMIT).
+// HALTED: the same, and on entering it every working order of the scope is canceled
+// (LOSS_LIMIT). Each change is a kTradingState record. Instruments have no loss limits.
+// Kill switch (kill_switch(scope, id, on)): on cancels every working order in its scope
+// (KILL_SWITCH) and, while on, only risk-reducing orders are accepted (else KILL_SWITCH); it
+// shows as HALTED (fund trading_state, instrument trading_state, agent_trading_state()); off
+// restores the loss-limit state. Scope ids: agent id, instrument config id, 0 for the fund.
+//
+// Silent agents (silent(slot, why)): the agent's SilentPolicy applies at end_step after the
+// step's intents: kNoOp nothing; kCancelOrders cancels its working orders (AGENT_SILENT);
+// kFlatten also closes each of its positions with a MARKET GTC order (intent_id 0), netted like
+// any other. Each application is a kPolicy record.
+//
+// Snapshot. fill_state writes instruments (status TRADING, STALE when the guard is tripped,
+// HALTED; trading_state HALTED when its kill switch is on, else ACTIVE; bid/ask/sizes/
+// quote_time from the last QUOTE; last/last_size/trade_time from the latest TRADE or BAR
+// (close, volume, bar end time); session_volume = TRADE sizes + BAR volumes since the session
+// day began), the fund totals, trading_state, mode and instrument_count; it never touches seq,
+// clock, agents or agent_count. Fund totals: NAV = sum of agents' equity + unallocated capital
+// (FundConfig.capital - sum of agents' capital, held as cash); cash likewise; realized,
+// unrealized and fees are sums over agents; gross/net exposure are over the fund's positions
+// (agents' positions summed per instrument) at the marks. fill_book writes the whole AgentBook:
+// seq = the step's seq, the account (capital, cash, equity, exposures, PnL, fees, intents
+// accepted/rejected, last_intent_id) and one position row per instrument mapped to the agent
+// (plus any other where it holds a position or working orders), in config order, with
+// avg_cost, realized/unrealized PnL, fees and the signed working_qty.
+//
+// Invariant: per instrument, the sum of the agents' positions equals the fund's position
+// (updated only by execution fills); asserted in debug builds after every fill and cross.
+//
+// Errors: no exception leaves a noexcept member; an internal failure (out of memory) sets
+// faulted() and the engine ignores further calls.
 #pragma once
 
 #include <cstdint>
@@ -93,7 +210,10 @@ public:
     /// `config` must have been checked by the loader; `instruments` is the merged replay's table
     /// (ids there are the instruments' ids in the market data). The engine maps config
     /// instruments onto them by symbol. `sink` must outlive the engine.
-    Engine(const FundConfig& config, std::span<const marketdata::InstrumentRecord> instruments, Sink& sink);
+    /// `data_checksum` (optional) is recorded in kRunStart. Emits kRunStart. May throw
+    /// std::bad_alloc; nothing else.
+    Engine(const FundConfig& config, std::span<const marketdata::InstrumentRecord> instruments, Sink& sink,
+           std::uint64_t data_checksum = 0);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -126,6 +246,20 @@ public:
     [[nodiscard]] const std::vector<std::vector<EquityPoint>>& equity() const noexcept;
     /// Rejections so far per agent (config order) per RejectReason value.
     [[nodiscard]] std::uint64_t rejects(std::size_t agent_index, abi::RejectReason reason) const noexcept;
+
+    // ---- inspection (for the fund process and tests)
+    /// The agent's trading state for AgentSlot.trading_state: HALTED while a fund or agent kill
+    /// switch is on, else the worse of the fund's and the agent's loss-limit states.
+    [[nodiscard]] abi::TradingState agent_trading_state(std::uint16_t slot) const noexcept;
+    /// The fund's position in an instrument (config id); 0 if unknown.
+    [[nodiscard]] abi::Quantity fund_position(std::uint32_t instrument_id) const noexcept;
+    /// Per instrument: sum of agents' positions == fund position; per agent: equity ==
+    /// capital + realized + unrealized - fees.
+    [[nodiscard]] bool invariants_hold() const noexcept;
+    /// An internal error (out of memory) happened; the engine ignores further calls.
+    [[nodiscard]] bool faulted() const noexcept;
+    /// FNV-1a 64 of the ledger and working orders (journal_records.hpp: state_hash).
+    [[nodiscard]] std::uint64_t state_hash() const noexcept;
 
 private:
     struct Impl;

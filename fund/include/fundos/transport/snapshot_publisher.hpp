@@ -3,7 +3,11 @@
 //   SnapshotRegion = { header, control: SnapshotControl, slots: SnapshotSlot[SNAPSHOT_SLOTS] }
 //
 // Snapshot s >= 1 goes into slots[s % SNAPSHOT_SLOTS] under that slot's seqlock (sequence
-// 2s-1 while written, 2s when complete), then control.latest = s (release), then
+// 2s-1 while written, 2s when complete): the head of FundState (everything before the row
+// tables, kStateHeadBytes) and only the rows in use (instruments[0, instrument_count),
+// agents[0, agent_count), counts clamped to MAX_INSTRUMENTS / MAX_AGENTS). Rows past the counts
+// keep what an older snapshot of that slot left; readers never copy them and hand out zeros
+// there (docs/TRANSPORT.md). Then control.latest = s (release), then
 // control.futex_word += 1 (release) and FUTEX_WAKE of every waiter. The writer works
 // SNAPSHOT_SLOTS - 1 slots away from the one a reader of `latest` copies, so a reader retries
 // only when it is more than SNAPSHOT_SLOTS - 1 snapshots late.
@@ -17,6 +21,14 @@
 
 namespace fundos::transport {
 
+/// Bytes of FundState before its row tables (seq, clock, counts, fund-wide figures): the part
+/// of a snapshot written and read whole.
+inline constexpr std::size_t kStateHeadBytes = offsetof(abi::FundState, instruments);
+static_assert(kStateHeadBytes % sizeof(std::uint64_t) == 0);
+static_assert(offsetof(abi::FundState, agents) == kStateHeadBytes + sizeof(abi::FundState::instruments));
+static_assert(sizeof(abi::FundState) == offsetof(abi::FundState, agents) + sizeof(abi::FundState::agents));
+static_assert(sizeof(abi::InstrumentEntry) % sizeof(std::uint64_t) == 0 && sizeof(abi::AgentSlot) % sizeof(std::uint64_t) == 0);
+
 class SnapshotPublisher {
 public:
     /// Create the region (memfd, header, control zeroed, no snapshot yet) and seal it for
@@ -24,7 +36,7 @@ public:
     [[nodiscard]] int create() noexcept;
 
     /// Publish the next snapshot: stamps state.seq = s (the next number, from 1), writes the
-    /// slot, advances latest, bumps the futex word and wakes waiters. Returns s. Never blocks on
+    /// slot (head and rows in use), advances latest, bumps the futex word and wakes waiters. Returns s. Never blocks on
     /// a reader and never allocates. Single writer: call from one thread only.
     abi::Sequence publish(abi::FundState& state) noexcept;
 

@@ -4,19 +4,26 @@
 //   s  = control.latest.load(acquire); s == 0: nothing yet
 //   slot = slots[s % SNAPSHOT_SLOTS]
 //   v1 = slot.sequence.load(acquire); v1 != 2s: retry from the top
-//   copy slot.state as 8-byte relaxed atomic loads
+//   copy the head of slot.state (kStateHeadBytes), then the rows in use (counts from the copied
+//   head, clamped to the maximum), as 8-byte relaxed atomic loads
 //   fence(acquire)
 //   v2 = slot.sequence.load(relaxed); v2 != v1: retry
+//   zero the copy's rows past the counts (the Fund does not write them: the slot holds stale
+//   rows there)
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 
 #include "fundos/abi.hpp"
 #include "fundos/concurrent/backoff.hpp"
 #include "fundos/concurrent/seqlock.hpp"
+#include "fundos/transport/snapshot_publisher.hpp"
 
 namespace fundos::transport {
 
@@ -39,15 +46,38 @@ public:
         return concurrent::shared_word(region_->control.latest).load(std::memory_order_acquire);
     }
 
-    /// One attempt to copy the newest snapshot into `out` (out.seq is its number).
+    /// One attempt to copy the newest snapshot into `out` (out.seq is its number). On kOk the
+    /// counts are at most MAX_INSTRUMENTS / MAX_AGENTS and every row past them is zero.
     [[nodiscard]] ReadStatus try_read(abi::FundState& out) const noexcept {
         const abi::Sequence s = latest();
         if (s == 0) {
             return ReadStatus::kEmpty;
         }
         const abi::SnapshotSlot& slot = region_->slots[s % abi::SNAPSHOT_SLOTS];
-        const concurrent::SeqlockReader<abi::FundState> reader(slot.sequence, slot.state);
-        return reader.try_read_exact(2 * s, out) ? ReadStatus::kOk : ReadStatus::kRetry;
+        auto sequence = concurrent::shared_word(slot.sequence);
+        // SYNC POINT: pairs with the publisher's release store of 2s.
+        const std::uint64_t v1 = sequence.load(std::memory_order_acquire);
+        if (v1 != 2 * s) {
+            return ReadStatus::kRetry;
+        }
+        // Counts from our copy of the head: garbage if the slot is being rewritten, so clamped
+        // (the copy stays inside the slot); the re-check below then discards the copy.
+        load_range_relaxed(&out, &slot.state, kStateHeadBytes);
+        const std::size_t instruments = std::min<std::size_t>(out.instrument_count, abi::MAX_INSTRUMENTS);
+        const std::size_t agents = std::min<std::size_t>(out.agent_count, abi::MAX_AGENTS);
+        load_range_relaxed(out.instruments, slot.state.instruments, instruments * sizeof(abi::InstrumentEntry));
+        load_range_relaxed(out.agents, slot.state.agents, agents * sizeof(abi::AgentSlot));
+        // SYNC POINT: orders the copy before the re-load; pairs with the publisher's release fence.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (sequence.load(std::memory_order_relaxed) != v1) {
+            return ReadStatus::kRetry;
+        }
+        out.instrument_count = static_cast<std::uint16_t>(instruments);
+        out.agent_count = static_cast<std::uint16_t>(agents);
+        std::memset(static_cast<void*>(out.instruments + instruments), 0,
+                    (abi::MAX_INSTRUMENTS - instruments) * sizeof(abi::InstrumentEntry));
+        std::memset(static_cast<void*>(out.agents + agents), 0, (abi::MAX_AGENTS - agents) * sizeof(abi::AgentSlot));
+        return ReadStatus::kOk;
     }
 
     /// try_read until it is not kRetry (bounded: a retry means the Fund published
@@ -97,6 +127,18 @@ public:
     }
 
 private:
+    /// Copy `bytes` (a multiple of 8) of shared `src` into private `dst` as 8-byte relaxed
+    /// atomic loads (concurrent::load_words_relaxed, for a byte range).
+    static void load_range_relaxed(void* dst, const void* src, std::size_t bytes) noexcept {
+        const auto* in = static_cast<const std::uint64_t*>(src);
+        auto* out = static_cast<unsigned char*>(dst);
+        for (std::size_t i = 0; i < bytes / sizeof(std::uint64_t); ++i) {
+            // SYNC POINT: none of its own; ordered by try_read's acquire load and fence.
+            const std::uint64_t word = concurrent::shared_word(in[i]).load(std::memory_order_relaxed);
+            std::memcpy(out + i * sizeof(word), &word, sizeof(word));
+        }
+    }
+
     const abi::SnapshotRegion* region_ = nullptr;
 };
 

@@ -32,6 +32,10 @@ struct TransportConfig {
     ValidationLimits limits{};
     std::uint64_t handshake_timeout_ns = 1'000'000'000ULL;
     bool futex_wake = true;                       ///< FUTEX_WAKE after each publish
+    /// false: process_one() reports ACCEPTED for every record that passes validation (the
+    /// transport host). true: only rejections are reported there; the Fund's sequencer answers
+    /// the accepted records itself through write_report() after its risk checks.
+    bool defer_accept_reports = false;
 };
 
 /// An agent as events describe it.
@@ -89,6 +93,14 @@ public:
     /// false: nothing (not attached, quarantined, or empty). Never blocks, never allocates.
     bool process_one(std::uint16_t slot, IntentOutcome& out, abi::Timestamp clock_ns) noexcept;
 
+    /// Write `report` into `slot`'s report ring (its commit is set by the writer). false: the
+    /// agent is not attached (the report has nowhere to go; the journal keeps it).
+    bool write_report(std::uint16_t slot, const abi::IntentReport& report) noexcept;
+
+    /// The account and positions the agent's book shows from the next publish on (the Fund's
+    /// ledger); the transport adds its own counters (last intent id, records it rejected).
+    void set_book(std::uint16_t slot, const abi::AgentBook& book) noexcept;
+
     /// Sample every attached agent's heartbeat at `now_ns` (CLOCK_MONOTONIC).
     void check_liveness(std::uint64_t now_ns) noexcept;
 
@@ -121,6 +133,8 @@ private:
         std::uint64_t rejected = 0;
         abi::Sequence last_answered_seq = 0;
         bool book_dirty = false;
+        bool has_book_body = false;
+        abi::AgentBook book_body{};  ///< set_book(): the ledger's view of this agent
     };
 
     // AttachHandler
@@ -134,7 +148,7 @@ private:
     void hung_up(std::uint16_t slot) override;
 
     [[nodiscard]] AgentView view(std::uint16_t slot) const noexcept;
-    void publish_book(std::uint16_t slot) noexcept;
+    void publish_book(std::uint16_t slot, abi::Sequence seq) noexcept;
 
     TransportConfig config_;
     TransportEvents* events_ = nullptr;
@@ -143,6 +157,7 @@ private:
     AttachServer server_;
     std::array<AgentRecord, kSlots> records_{};
     abi::FundState state_{};
+    abi::AgentBook book_scratch_{};  ///< publish_book's staging copy (4 KB: not on the stack)
 };
 
 }  // namespace fundos::transport

@@ -158,14 +158,26 @@ void fundos_detach(fundos_agent *agent);
 /** Copy the newest consistent FundState into *out (caller-owned, 64-byte aligned as its type
  *  requires) with the seqlock reader protocol of docs/TRANSPORT.md. Never blocks for long: it
  *  retries only while the Fund laps the slot being copied. Returns 0, or FUNDOS_E_AGAIN when
- *  the Fund has published nothing yet. out->seq is the snapshot number. */
+ *  the Fund has published nothing yet. out->seq is the snapshot number.
+ *
+ *  On 0, all of *out is defined: out->instrument_count and out->agent_count are at most
+ *  FUNDOS_MAX_INSTRUMENTS and FUNDOS_MAX_AGENTS (a larger published count is clamped), the rows
+ *  below them are the snapshot's, and every byte of the rows at and past them is zero, whatever
+ *  *out held before (the Fund publishes only the rows in use, and only those are copied out of
+ *  shared memory; so the copy costs the head plus the rows in use, not the whole 10 KB). On any
+ *  other return *out is unspecified. */
 int fundos_read_snapshot(fundos_agent *agent, fundos_fund_state_t *out);
 
 /** Wait until a snapshot newer than `after_seq` is published, then copy the newest into *out as
  *  fundos_read_snapshot() does. How it waits is the attach option `wait`. `timeout_ns` bounds the
  *  wait (0: do not wait; FUNDOS_WAIT_FOREVER). Returns 0, FUNDOS_E_TIMEOUT, FUNDOS_E_INTERRUPTED
  *  (a signal interrupted the sleep, or the stop_flag is set) or FUNDOS_E_DISCONNECTED (the Fund
- *  hung up; checked when the wait starts, then every 50 ms). */
+ *  hung up; checked when the wait starts, then every 50 ms). A snapshot already there is copied
+ *  without reading the clock; while spinning (FUNDOS_WAIT_BUSY, and the spin phase of
+ *  FUNDOS_WAIT_SPIN) the clock, and so the timeout and the hang-up check, is looked at once every
+ *  64 polls. When it has to wait, it zeroes the rows of *out past the last copy's counts
+ *  meanwhile, which leaves less to do once the snapshot is there; on any return but 0, *out is
+ *  unspecified. */
 int fundos_wait_snapshot(fundos_agent *agent, uint64_t after_seq, fundos_fund_state_t *out, uint64_t timeout_ns);
 
 /** Number of the newest published snapshot (0: none yet), without copying it. */

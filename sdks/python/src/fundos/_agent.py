@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 import time
@@ -28,7 +27,7 @@ from fundos._errors import (
     make_error,
 )
 from fundos._fixed import Number, price_to_raw, qty_to_raw
-from fundos._types import AgentState, Book, Report, Snapshot
+from fundos._types import AgentState, Book, Report, Snapshot, snapshot_from_core
 
 WaitPolicy = Literal["spin", "busy", "futex"]
 RingFullPolicy = Literal["fail", "wait"]
@@ -37,8 +36,23 @@ _WAIT: Final = {"spin": _core.WAIT_SPIN, "busy": _core.WAIT_BUSY, "futex": _core
 _RING_FULL: Final = {"fail": _core.RING_FULL_FAIL, "wait": _core.RING_FULL_WAIT}
 _CODES: Final = {name: code for code, name, _ in _core.error_codes()}
 _SLICE_NS: Final = 50_000_000  # Python signal handlers and stop() are seen at least this often
-_RECORD_SIZE: Final = ctypes.sizeof(fundos_abi.IntentRecord)
-_REPORT_SIZE: Final = ctypes.sizeof(fundos_abi.IntentReport)
+_INVALID: Final = _CODES["FUNDOS_E_INVALID_ARGUMENT"]
+_AGAIN: Final = _CODES["FUNDOS_E_AGAIN"]
+_TIMEOUT: Final = _CODES["FUNDOS_E_TIMEOUT"]
+_QUARANTINED: Final = _CODES["FUNDOS_E_QUARANTINED"]
+_REPORTS_LOST: Final = _CODES["FUNDOS_E_REPORTS_LOST"]
+_REPORT_SLOTS: Final[int] = fundos_abi.REPORT_RING_SLOTS
+_U32_MAX: Final = 2**32 - 1
+_U64_MAX: Final = 2**64 - 1
+_ORDER: Final = int(IntentKind.ORDER)
+_TARGET_POSITION: Final = int(IntentKind.TARGET_POSITION)
+_CANCEL: Final = int(IntentKind.CANCEL)
+_NEEDS_INSTRUMENT: Final = frozenset(int(kind) for kind in (IntentKind.ORDER, IntentKind.TARGET_POSITION,
+                                                           IntentKind.FLATTEN))
+_LIMIT: Final = int(OrderType.LIMIT)
+_MARKET: Final = int(OrderType.MARKET)
+_DAY: Final = int(TimeInForce.DAY)
+_NO_SIDE: Final = int(Side.NONE)
 
 
 def _seconds_to_ns(seconds: float | None, what: str) -> int:
@@ -53,17 +67,36 @@ def _seconds_to_ns(seconds: float | None, what: str) -> int:
     return min(int(seconds * 1e9), int(_core.WAIT_FOREVER) - 1)
 
 
-def _enum_arg(enum_type: type[IntentKind | Side | OrderType | TimeInForce], value: object, what: str) -> int:
-    if isinstance(value, enum_type):
-        return int(value)
+EnumArg = type[IntentKind] | type[Side] | type[OrderType] | type[TimeInForce]
+_NAMES: Final[dict[EnumArg, dict[str, int]]] = {
+    enum_type: {member.name: int(member) for member in enum_type}
+    for enum_type in (IntentKind, Side, OrderType, TimeInForce)
+}
+_core.set_intent_types(IntentKind, _NAMES[IntentKind], Side, _NAMES[Side], OrderType, _NAMES[OrderType], TimeInForce,
+                       _NAMES[TimeInForce])
+
+
+def _enum_arg(enum_type: EnumArg, value: object, what: str) -> int:
+    """The value of ``value``: a member of ``enum_type`` or its name (any case)."""
     if isinstance(value, str):
-        try:
-            return int(enum_type[value.upper()])
-        except KeyError:
-            pass
-    names = ", ".join(member.name for member in enum_type)
-    raise InvalidArgument(f"{what} must be one of {names} (or the {enum_type.__name__} member), not {value!r}",
-                          code=_CODES["FUNDOS_E_INVALID_ARGUMENT"])
+        names = _NAMES[enum_type]
+        code = names.get(value)
+        if code is None:
+            code = names.get(value.upper())
+        if code is not None:
+            return code
+    elif isinstance(value, enum_type):
+        return int(value)
+    names_text = ", ".join(member.name for member in enum_type)
+    raise InvalidArgument(f"{what} must be one of {names_text} (or the {enum_type.__name__} member), not {value!r}",
+                          code=_INVALID)
+
+
+def _id_arg(name: str, value: object, limit: int = _U64_MAX) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        bound = "2**64-1" if limit == _U64_MAX else "2**32-1"
+        raise InvalidArgument(f"{name} must be an int in 0..{bound}, not {value!r}", code=_INVALID)
+    return value
 
 
 class Agent:
@@ -115,10 +148,9 @@ class Agent:
         self._core = _core.Agent()
         self._reply: fundos_abi.AttachReply | None = None
         self._last: Snapshot | None = None
+        self._last_seq = 0
         self._stop = False
         self._reports_lost_seen = 0
-        self.ignored_reports = 0
-        """Reports of a kind this SDK does not know, skipped by :meth:`reports`."""
 
     # ---- attach / detach
     def attach(self) -> Self:
@@ -177,37 +209,49 @@ class Agent:
     # ---- snapshots
     def latest_snapshot(self) -> Snapshot | None:
         """The newest snapshot, or None before the Fund has published one."""
-        code, raw = self._core.read_snapshot()
-        if code == _CODES["FUNDOS_E_AGAIN"]:
-            return None
-        check(code)
-        assert raw is not None
-        self._last = Snapshot(raw)
-        return self._last
+        code, seq, data = self._core.read_snapshot()
+        if code != 0:
+            if code == _AGAIN:
+                return None
+            check(code)
+        assert data is not None
+        self._last = snapshot = snapshot_from_core(seq, data)
+        self._last_seq = seq
+        return snapshot
 
     def wait_snapshot(self, after_seq: int | None = None, timeout: float | None = None) -> Snapshot:
         """Wait for a snapshot newer than ``after_seq`` (default: the last one this agent saw) and
         return the newest. Raises :class:`Timeout` after ``timeout`` seconds (None: no limit),
         :class:`Interrupted` after :meth:`stop`, :class:`Disconnected` if the Fund hangs up.
         Python signal handlers (Ctrl-C) run while it waits."""
-        after = after_seq if after_seq is not None else (self._last.seq if self._last is not None else 0)
+        after = self._last_seq if after_seq is None else after_seq
+        if timeout is None and not self._stop:
+            # The common case, in one call: the first wait slice of the loop below.
+            code, seq, data = self._core.wait_snapshot(after, _SLICE_NS)
+            if code == 0:
+                assert data is not None
+                self._last = snapshot = snapshot_from_core(seq, data)
+                self._last_seq = seq
+                return snapshot
+            if code != _TIMEOUT:
+                check(code)
         deadline_ns = _seconds_to_ns(timeout, "timeout")
         start = time.monotonic_ns()
-        timeout_code = _CODES["FUNDOS_E_TIMEOUT"]
         while True:
             if self._stop:
                 raise make_error(_CODES["FUNDOS_E_INTERRUPTED"], "stop() was called")
             elapsed = time.monotonic_ns() - start
             remaining = deadline_ns - elapsed if deadline_ns != int(_core.WAIT_FOREVER) else deadline_ns
             slice_ns = max(0, min(remaining, _SLICE_NS))
-            code, raw = self._core.wait_snapshot(after, slice_ns)
+            code, seq, data = self._core.wait_snapshot(after, slice_ns)
             if code == 0:
-                assert raw is not None
-                self._last = Snapshot(raw)
-                return self._last
-            if code == timeout_code and remaining > _SLICE_NS:
+                assert data is not None
+                self._last = snapshot = snapshot_from_core(seq, data)
+                self._last_seq = seq
+                return snapshot
+            if code == _TIMEOUT and remaining > _SLICE_NS:
                 continue  # a slice ended: signal handlers ran; look at stop() and wait on
-            if code == timeout_code:
+            if code == _TIMEOUT:
                 raise Timeout(f"no snapshot after {after} within {timeout} s", code=code)
             check(code)
 
@@ -249,58 +293,77 @@ class Agent:
         :class:`InvalidArgument`. The Fund validates everything again and answers in
         :meth:`reports`.
         """
-        invalid = _CODES["FUNDOS_E_INVALID_ARGUMENT"]
-        kind_value = IntentKind(_enum_arg(IntentKind, kind, "kind"))
-        record = fundos_abi.IntentRecord()
-        record.kind = kind_value
+        # The common intents are checked and packed by the C++ layer at once; it hands anything
+        # else (a symbol, a Decimal, a bad argument, ...) back to _submit_checked.
+        result = self._core.submit_fields(kind, instrument_id, symbol, side, qty, limit_price, order_type,
+                                          time_in_force, ref_intent_id, client_tag, snapshot_seq, intent_id)
+        if result is None:
+            result = self._submit_checked(kind, instrument_id, symbol, side, qty, limit_price, order_type,
+                                          time_in_force, ref_intent_id, client_tag, snapshot_seq, intent_id)
+        if result > 0:
+            return result
+        if result == _QUARANTINED:
+            state = self.status()
+            raise Quarantined(
+                f"the Fund quarantined agent {self._agent_id} ({_reason_name(state.quarantine_reason)}) and no "
+                "longer reads its intents; detach and fix the agent", code=result, reason=state.quarantine_reason)
+        check(result)
+        raise AssertionError("unreachable: a submit that failed with code 0")
+
+    def _submit_checked(self, kind: IntentKind | str, instrument_id: int | None, symbol: str | None,
+                        side: Side | str | None, qty: Number | None, limit_price: Number | None,
+                        order_type: OrderType | str | None, time_in_force: TimeInForce | str | None,
+                        ref_intent_id: int, client_tag: int, snapshot_seq: int | None, intent_id: int | None) -> int:
+        """submit(), every argument checked and converted here: the intent id or an error code."""
+        kind_code = _enum_arg(IntentKind, kind, "kind")
         if instrument_id is not None and symbol is not None:
-            raise InvalidArgument("give instrument_id or symbol, not both", code=invalid)
+            raise InvalidArgument("give instrument_id or symbol, not both", code=_INVALID)
         if symbol is not None:
             snapshot = self._last if self._last is not None else self.latest_snapshot()
             if snapshot is None:
                 raise NotAvailable(f"cannot look up symbol {symbol!r}: no snapshot has been published yet",
-                                   code=_CODES["FUNDOS_E_AGAIN"])
+                                   code=_AGAIN)
             try:
                 instrument_id = snapshot.instrument(symbol).instrument_id
             except KeyError as error:
-                raise InvalidArgument(str(error.args[0]), code=invalid) from None
-        needs_instrument = kind_value in (IntentKind.ORDER, IntentKind.TARGET_POSITION, IntentKind.FLATTEN)
-        if needs_instrument and instrument_id is None:
-            raise InvalidArgument(f"a {kind_value.name} intent needs instrument_id or symbol", code=invalid)
-        record.instrument_id = instrument_id or 0
-        if kind_value is IntentKind.ORDER:
+                raise InvalidArgument(str(error.args[0]), code=_INVALID) from None
+        if instrument_id is None:
+            if kind_code in _NEEDS_INSTRUMENT:
+                raise InvalidArgument(f"a {IntentKind(kind_code).name} intent needs instrument_id or symbol",
+                                      code=_INVALID)
+            instrument_id = 0
+        elif type(instrument_id) is not int or not 0 <= instrument_id <= _U32_MAX:
+            _id_arg("instrument_id", instrument_id, _U32_MAX)
+        order_type_code = time_in_force_code = 0
+        if kind_code == _ORDER:
             if side is None or qty is None:
-                raise InvalidArgument("an ORDER needs side ('BUY' or 'SELL') and qty", code=invalid)
+                raise InvalidArgument("an ORDER needs side ('BUY' or 'SELL') and qty", code=_INVALID)
             if order_type is None:
-                order_type = OrderType.LIMIT if limit_price is not None else OrderType.MARKET
+                order_type_code = _LIMIT if limit_price is not None else _MARKET
             if time_in_force is None:
-                time_in_force = TimeInForce.DAY
-        elif kind_value is IntentKind.TARGET_POSITION and qty is None:
-            raise InvalidArgument("a TARGET_POSITION intent needs qty (the signed target)", code=invalid)
-        elif kind_value is IntentKind.CANCEL and not ref_intent_id:
-            raise InvalidArgument("a CANCEL intent needs ref_intent_id (the order's intent id)", code=invalid)
-        record.side = _enum_arg(Side, side, "side") if side is not None else Side.NONE
-        record.order_type = _enum_arg(OrderType, order_type, "order_type") if order_type is not None else 0
-        record.time_in_force = (_enum_arg(TimeInForce, time_in_force, "time_in_force")
-                                if time_in_force is not None else 0)
-        record.qty = qty_to_raw(qty) if qty is not None else 0
-        record.limit_price = price_to_raw(limit_price, what="limit_price") if limit_price is not None else 0
-        for name, number in (("ref_intent_id", ref_intent_id), ("client_tag", client_tag),
-                             ("snapshot_seq", snapshot_seq or 0), ("intent_id", intent_id or 0)):
-            if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < 2**64:
-                raise InvalidArgument(f"{name} must be an int in 0..2**64-1, not {number!r}", code=invalid)
-        record.ref_intent_id = ref_intent_id
-        record.client_tag = client_tag
-        record.snapshot_seq = snapshot_seq or 0
-        record.intent_id = intent_id or 0
-        code, submitted = self._core.submit(bytes(record))
-        if code == _CODES["FUNDOS_E_QUARANTINED"]:
-            state = self.status()
-            raise Quarantined(
-                f"the Fund quarantined agent {self._agent_id} ({_reason_name(state.quarantine_reason)}) and no "
-                "longer reads its intents; detach and fix the agent", code=code, reason=state.quarantine_reason)
-        check(code)
-        return int(fundos_abi.IntentRecord.from_buffer_copy(submitted).intent_id)
+                time_in_force_code = _DAY
+        elif kind_code == _TARGET_POSITION and qty is None:
+            raise InvalidArgument("a TARGET_POSITION intent needs qty (the signed target)", code=_INVALID)
+        elif kind_code == _CANCEL and not ref_intent_id:
+            raise InvalidArgument("a CANCEL intent needs ref_intent_id (the order's intent id)", code=_INVALID)
+        side_code = _NO_SIDE if side is None else _enum_arg(Side, side, "side")
+        if order_type is not None:
+            order_type_code = _enum_arg(OrderType, order_type, "order_type")
+        if time_in_force is not None:
+            time_in_force_code = _enum_arg(TimeInForce, time_in_force, "time_in_force")
+        qty_raw = qty_to_raw(qty) if qty is not None else 0
+        limit_raw = price_to_raw(limit_price, what="limit_price") if limit_price is not None else 0
+        seq = snapshot_seq or 0
+        new_id = intent_id or 0
+        if not (type(ref_intent_id) is int and type(client_tag) is int and type(seq) is int and type(new_id) is int
+                and 0 <= ref_intent_id <= _U64_MAX and 0 <= client_tag <= _U64_MAX and 0 <= seq <= _U64_MAX
+                and 0 <= new_id <= _U64_MAX):
+            _id_arg("ref_intent_id", ref_intent_id)
+            _id_arg("client_tag", client_tag)
+            _id_arg("snapshot_seq", seq)
+            _id_arg("intent_id", new_id)
+        return self._core.submit_intent(kind_code, instrument_id, side_code, order_type_code, time_in_force_code,
+                                        qty_raw, limit_raw, ref_intent_id, client_tag, seq, new_id)
 
     def end_of_answer(self, snapshot_seq: int | None = None) -> int:
         """Tell the Fund this agent has sent every intent for ``snapshot_seq`` (default: the
@@ -318,21 +381,23 @@ class Agent:
 
         Raises :class:`ReportsLost` (with ``lost``) once when the Fund overwrote reports before
         they were read; the next call continues with the oldest report still readable."""
-        code, data = self._core.poll_reports(max(1, min(max_reports, fundos_abi.REPORT_RING_SLOTS)))
-        if code == _CODES["FUNDOS_E_REPORTS_LOST"]:
+        capacity = max_reports if 0 < max_reports <= _REPORT_SLOTS else max(1, min(max_reports, _REPORT_SLOTS))
+        result = self._core.reports(capacity)
+        if type(result) is list:
+            return result
+        assert isinstance(result, int)
+        if result == _REPORTS_LOST:
             total = self.status().reports_lost
             lost, self._reports_lost_seen = total - self._reports_lost_seen, total
-            raise make_error(code, f"{lost} reports were overwritten before agent {self._agent_id} read them "
-                                   "(read reports more often); the book is current", lost=lost)
-        check(code)
-        out: list[Report] = []
-        for offset in range(0, len(data), _REPORT_SIZE):
-            report = Report.from_record(fundos_abi.IntentReport.from_buffer_copy(data, offset))
-            if report is None:
-                self.ignored_reports += 1
-            else:
-                out.append(report)
-        return out
+            raise make_error(result, f"{lost} reports were overwritten before agent {self._agent_id} read them "
+                                     "(read reports more often); the book is current", lost=lost)
+        check(result)
+        return []
+
+    @property
+    def ignored_reports(self) -> int:
+        """Reports of a kind this SDK does not know, skipped by :meth:`reports`."""
+        return int(self._core.ignored_reports)
 
     def book(self) -> Book | None:
         """This agent's account and positions, or None before the Fund has written them."""

@@ -31,6 +31,8 @@ _CONTEXT: Final = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN)
 _PRICE_SCALE: Final[int] = 10**PRICE_DECIMALS
 _QUANTITY_SCALE: Final[int] = 10**QUANTITY_DECIMALS
 _MONEY_SCALE: Final[int] = 10**MONEY_DECIMALS
+_SCALES: Final[tuple[int, ...]] = tuple(10**d for d in range(19))
+_FAST_FLOAT_LIMIT: Final = float(2**40)
 _RANGE: Final = next(code for code, name, _ in _core.error_codes() if name == "FUNDOS_E_RANGE")
 
 
@@ -62,6 +64,20 @@ def to_fixed(value: Number, decimals: int, *, what: str = "value") -> int:
     """
     if not 0 <= decimals <= 18:
         raise FixedPointError(f"decimals must be 0..18, not {decimals}", code=_RANGE)
+    if type(value) is int:  # exact as it is
+        product = value * _SCALES[decimals]
+        if _INT64_MIN <= product <= _INT64_MAX:
+            return product
+    elif type(value) is float:
+        # value * 10^decimals in binary floating point is within 2^-11 of the exact product of
+        # the float's shortest repr (what the Decimal path below multiplies) while it is below
+        # 2^40; when it is also more than 0.49 from a rounding tie, both round to the same
+        # integer. Anything else (ties, large or non-finite values) takes the exact path.
+        scaled = value * _SCALES[decimals]
+        if -_FAST_FLOAT_LIMIT < scaled < _FAST_FLOAT_LIMIT:
+            nearest = round(scaled)
+            if -0.49 < scaled - nearest < 0.49:
+                return nearest
     number = _as_decimal(value, what)
     raw = None
     if number.adjusted() < 20:  # |number| < 10^20: the scaled value has at most 38 digits

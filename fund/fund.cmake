@@ -1,0 +1,18 @@
+# The `fund` binary: the Fund process (fund/src/process) over the engine (engine.cmake), the
+# runtime pieces (runtime.cmake: configuration, journal, run outputs) and the transport.
+find_package(nlohmann_json 3 REQUIRED)
+if(NOT TARGET fundos_engine OR NOT TARGET fundos_runtime)
+  return()
+endif()
+
+add_library(fundos_process STATIC
+  src/process/market_feed.cpp
+  src/process/control_server.cpp
+  src/process/fund_run.cpp
+)
+target_include_directories(fundos_process PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+target_link_libraries(fundos_process PUBLIC fundos_engine fundos_runtime fundos_transport fundos_marketdata
+                      nlohmann_json::nlohmann_json Threads::Threads)
+
+add_executable(fund tools/fund_main.cpp)
+target_link_libraries(fund PRIVATE fundos_process)

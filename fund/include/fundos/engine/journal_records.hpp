@@ -1,0 +1,320 @@
+// The payload of each journal record type (engine.hpp, RecordType): one POD struct per type,
+// fixed layout, little-endian, every byte defined (explicit padding fields, zero-initialised:
+// always build a record as `XxxRecord r{};`). Journals outlive builds: never reorder or resize a
+// field; grow by taking reserved bytes or by a new record type.
+//
+// SPEC (docs/FUND.md quotes this block)
+//
+//   type           payload              emitted
+//   kRunStart      RunStartRecord       once, by the Engine constructor: config hash, data
+//                                       checksum, instrument table (config id, market-data id,
+//                                       symbol, tick, lot, restricted)
+//   kMarketRange   MarketRangeRecord    at begin_step (and before kKillSwitch / kRunEnd) when
+//                                       market events were applied since the previous one:
+//                                       [first, first+count) of the merged replay and the FNV-1a
+//                                       64 hash (fnv1a64 below) of those EventRecords' bytes in
+//                                       order. A gap in the indices passed to on_market closes
+//                                       the range before the gap.
+//   kStepBegin     StepBeginRecord      begin_step: seq, clock
+//   kIntent        IntentJournalRecord  end_step, per submitted intent in processing order: the
+//                                       full private IntentRecord copy, the slot, the verdict
+//                                       (0 = journaled only (END_OF_ANSWER), 1 ACCEPTED,
+//                                       2 REJECTED), the reason, the signed order quantity created
+//   kOrder         OrderRecord          end_step, one per child of each new parent order
+//   kCross         CrossRecord          end_step, one per child share of an internal cross
+//   kFill          FillRecord           per execution fill of a parent order (on_market)
+//   kAllocation    AllocationRecord     per child share of a kFill
+//   kCancel        CancelRecord         an order stopped working: cause and reported reason
+//   kPolicy        PolicyRecord         end_step, per silent agent: slot, policy, why
+//   kTradingState  TradingStateRecord   a fund/agent/instrument state change (loss limit or
+//                                       kill switch)
+//   kKillSwitch    KillSwitchRecord     kill_switch(): scope, id, on
+//   kStepEnd       StepEndRecord        end of end_step: fund totals and state_hash
+//   kRunEnd        RunEndRecord         finish(): why, totals, state_hash
+//
+//   Recovery replays the inputs into a fresh Engine built from the same config and instrument
+//   table: kMarketRange (re-read the events, check the hash, on_market each), kStepBegin
+//   (begin_step), kIntent (submit(slot, intent)), kPolicy (silent(slot, why)), kStepEnd
+//   (end_step; compare its state_hash), kKillSwitch (kill_switch), kRunEnd (finish(why)).
+//   Everything else is output and is reproduced byte for byte by the replay.
+//
+//   state_hash: FNV-1a 64 over, in order, for each agent (config order): cash, realized, fees,
+//   then for each instrument (config order) qty and basis; then each instrument's fund position;
+//   then each working order's (order id, remaining) in order-id order; all int64 little-endian.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "fundos/abi.hpp"
+#include "fundos/engine/engine.hpp"
+
+namespace fundos::engine {
+
+inline constexpr std::uint32_t kJournalFormatVersion = 1;
+inline constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
+inline constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
+
+/// FNV-1a 64 over `size` bytes, continuing from `h` (start with kFnvOffset).
+[[nodiscard]] inline std::uint64_t fnv1a64(std::uint64_t h, const void* data, std::size_t size) noexcept {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+        h ^= p[i];
+        h *= kFnvPrime;
+    }
+    return h;
+}
+
+/// Why an order stopped working (kCancel). The reported RejectReason is in CancelRecord::reason.
+enum class CancelCause : std::uint8_t {
+    kAgent = 1,       ///< CANCEL intent (reason NONE)
+    kIoc = 2,         ///< IOC remainder after its first eligible event (NONE)
+    kFok = 3,         ///< FOK not fillable at its first eligible event (NONE)
+    kDayEnd = 4,      ///< DAY order at a new session day (NONE)
+    kSilent = 5,      ///< silent-agent policy (AGENT_SILENT)
+    kKillSwitch = 6,  ///< kill switch turned on (KILL_SWITCH)
+    kLossLimit = 7,   ///< fund or agent moved to HALTED by its loss limit (LOSS_LIMIT)
+    kShutdown = 8,    ///< finish() (SHUTDOWN)
+    kFlatten = 9,     ///< FLATTEN intent canceled the agent's working orders (NONE)
+};
+
+/// Why a trading state changed (kTradingState).
+enum class StateCause : std::uint8_t { kLossLimit = 1, kKillSwitchOn = 2, kKillSwitchOff = 3 };
+
+/// silent(slot, why): the why string as a code (the text is kept too).
+enum class SilentWhy : std::uint8_t { kOther = 0, kTimeout = 1, kDead = 2, kLate = 3 };
+
+struct RunStartInstrument {
+    std::uint32_t instrument_id = 0;  ///< config id
+    std::uint32_t md_id = 0;          ///< id in the merged market data; 0: symbol not found
+    char symbol[16] = {};
+    abi::Price tick_size = 0;
+    abi::Quantity lot_size = 0;
+    std::uint8_t restricted = 0;
+    std::uint8_t pad[7] = {};
+};
+static_assert(sizeof(RunStartInstrument) == 48);
+
+struct RunStartRecord {
+    std::uint32_t format_version = kJournalFormatVersion;
+    std::uint16_t instrument_count = 0;
+    std::uint16_t agent_count = 0;
+    std::uint8_t mode = 0;
+    std::uint8_t pad_9[7] = {};
+    std::uint64_t config_hash = 0;       ///< FNV-1a 64 over the config's fields (engine.cpp)
+    std::uint64_t instruments_hash = 0;  ///< FNV-1a 64 over the InstrumentRecord table given
+    std::uint64_t data_checksum = 0;     ///< as given to the constructor (0: not given)
+    abi::Money capital = 0;
+    abi::Duration stale_after_ns = 0;
+    abi::Duration latency_ns = 0;
+    RunStartInstrument instruments[abi::MAX_INSTRUMENTS] = {};
+};
+static_assert(sizeof(RunStartRecord) == 64 + 48 * abi::MAX_INSTRUMENTS);
+static_assert(offsetof(RunStartRecord, instruments) == 64);
+
+struct MarketRangeRecord {
+    std::uint64_t first = 0;
+    std::uint64_t count = 0;
+    std::uint64_t hash = 0;  ///< fnv1a64(kFnvOffset, events, count * 64)
+    abi::Timestamp last_time = 0;
+};
+static_assert(sizeof(MarketRangeRecord) == 32);
+
+struct StepBeginRecord {
+    abi::Sequence seq = 0;
+    abi::Timestamp clock = 0;
+};
+static_assert(sizeof(StepBeginRecord) == 16);
+
+struct alignas(64) IntentJournalRecord {
+    abi::IntentRecord intent{};   ///< the private copy, as submitted
+    abi::Sequence step_seq = 0;
+    abi::Timestamp clock = 0;
+    std::uint16_t slot = 0;
+    std::uint8_t verdict = 0;      ///< 0 journaled only, 1 ACCEPTED, 2 REJECTED
+    std::uint8_t pad_147 = 0;
+    std::uint16_t reason = 0;      ///< abi::RejectReason
+    std::uint8_t pad_150[2] = {};
+    abi::Quantity order_qty = 0;   ///< signed quantity of the order it created (0: none)
+    abi::Price ref_price = 0;      ///< the instrument's reference price when processed
+    std::uint8_t reserved_168[24] = {};
+};
+static_assert(sizeof(IntentJournalRecord) == 192);
+static_assert(offsetof(IntentJournalRecord, step_seq) == 128);
+static_assert(offsetof(IntentJournalRecord, slot) == 144);
+static_assert(offsetof(IntentJournalRecord, reason) == 148);
+static_assert(offsetof(IntentJournalRecord, order_qty) == 152);
+
+struct OrderRecord {
+    std::uint64_t parent_id = 0;
+    std::uint64_t order_id = 0;
+    std::uint64_t intent_id = 0;
+    abi::Sequence seq = 0;
+    abi::Timestamp eligible_time = 0;
+    abi::Quantity parent_qty = 0;
+    abi::Quantity child_qty = 0;
+    abi::Price limit_price = 0;
+    std::uint32_t agent_id = 0;
+    std::uint32_t instrument_id = 0;
+    std::uint16_t child_index = 0;
+    std::uint16_t child_count = 0;
+    std::uint8_t side = 0;        ///< abi::Side
+    std::uint8_t order_type = 0;  ///< abi::OrderType
+    std::uint8_t tif = 0;         ///< abi::TimeInForce
+    std::uint8_t pad_79 = 0;
+};
+static_assert(sizeof(OrderRecord) == 80);
+
+struct CrossRecord {
+    abi::Sequence seq = 0;
+    abi::Timestamp clock = 0;
+    std::uint64_t order_id = 0;
+    std::uint64_t intent_id = 0;
+    abi::Quantity qty = 0;  ///< this child's crossed share, > 0
+    abi::Price price = 0;   ///< the reference price
+    abi::Quantity buy_total = 0;
+    abi::Quantity sell_total = 0;
+    abi::Quantity crossed = 0;
+    std::uint32_t agent_id = 0;
+    std::uint32_t instrument_id = 0;
+    std::uint8_t side = 0;
+    std::uint8_t pad_81[7] = {};
+};
+static_assert(sizeof(CrossRecord) == 88);
+
+struct FillRecord {
+    std::uint64_t parent_id = 0;
+    std::uint64_t event_index = 0;
+    abi::Timestamp time = 0;
+    abi::Quantity qty = 0;
+    abi::Price price = 0;
+    abi::Quantity parent_remaining = 0;
+    std::uint32_t instrument_id = 0;
+    std::uint8_t side = 0;
+    std::uint8_t event_kind = 0;  ///< marketdata::EventKind
+    std::uint8_t order_type = 0;
+    std::uint8_t pad_55 = 0;
+};
+static_assert(sizeof(FillRecord) == 56);
+
+struct AllocationRecord {
+    std::uint64_t parent_id = 0;
+    std::uint64_t order_id = 0;
+    std::uint64_t intent_id = 0;
+    abi::Timestamp time = 0;
+    abi::Quantity qty = 0;
+    abi::Price price = 0;
+    abi::Money fee = 0;
+    abi::Quantity remaining = 0;  ///< the child's remaining quantity after this share
+    std::uint32_t agent_id = 0;
+    std::uint32_t instrument_id = 0;
+    std::uint8_t side = 0;
+    std::uint8_t pad_73[7] = {};
+};
+static_assert(sizeof(AllocationRecord) == 80);
+
+struct CancelRecord {
+    std::uint64_t order_id = 0;
+    std::uint64_t parent_id = 0;  ///< 0: canceled before it reached a parent
+    std::uint64_t intent_id = 0;
+    abi::Timestamp time = 0;
+    abi::Quantity canceled_qty = 0;
+    abi::Quantity filled_qty = 0;
+    std::uint32_t agent_id = 0;
+    std::uint32_t instrument_id = 0;
+    std::uint16_t reason = 0;  ///< abi::RejectReason reported in the CANCELED report
+    std::uint8_t cause = 0;    ///< CancelCause
+    std::uint8_t side = 0;
+    std::uint8_t pad_60[4] = {};
+};
+static_assert(sizeof(CancelRecord) == 64);
+
+struct PolicyRecord {
+    abi::Sequence seq = 0;
+    abi::Timestamp clock = 0;
+    std::uint32_t agent_id = 0;
+    std::uint16_t slot = 0;
+    std::uint8_t policy = 0;  ///< SilentPolicy
+    std::uint8_t why_code = 0;  ///< SilentWhy
+    char why[16] = {};        ///< the text given to silent(), truncated, NUL-padded
+};
+static_assert(sizeof(PolicyRecord) == 40);
+
+struct TradingStateRecord {
+    abi::Timestamp time = 0;
+    abi::Money loss = 0;    ///< capital - equity at the change (loss-limit changes)
+    abi::Money equity = 0;
+    std::uint32_t id = 0;   ///< agent or instrument id; 0 for the fund
+    std::uint8_t scope = 0; ///< Scope
+    std::uint8_t from = 0;  ///< abi::TradingState
+    std::uint8_t to = 0;
+    std::uint8_t cause = 0; ///< StateCause
+};
+static_assert(sizeof(TradingStateRecord) == 32);
+
+struct KillSwitchRecord {
+    abi::Timestamp time = 0;
+    std::uint32_t id = 0;
+    std::uint8_t scope = 0;
+    std::uint8_t on = 0;
+    std::uint8_t pad_14[2] = {};
+};
+static_assert(sizeof(KillSwitchRecord) == 16);
+
+struct StepEndRecord {
+    abi::Sequence seq = 0;
+    abi::Timestamp clock = 0;
+    abi::Money nav = 0;
+    abi::Money cash = 0;
+    abi::Money gross = 0;
+    abi::Money net = 0;
+    abi::Money realized = 0;
+    abi::Money unrealized = 0;
+    abi::Money fees = 0;
+    std::uint64_t state_hash = 0;
+    std::uint32_t working_orders = 0;
+    std::uint32_t parents = 0;
+};
+static_assert(sizeof(StepEndRecord) == 88);
+
+struct RunEndRecord {
+    abi::Timestamp time = 0;
+    abi::Money nav = 0;
+    abi::Money realized = 0;
+    abi::Money fees = 0;
+    std::uint64_t fills = 0;
+    std::uint64_t state_hash = 0;
+    char why[32] = {};
+};
+static_assert(sizeof(RunEndRecord) == 80);
+
+/// Trivially copyable, standard layout and without any padding byte (every byte is a named field).
+template <class T>
+inline constexpr bool kJournalPod = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> &&
+                                    std::has_unique_object_representations_v<T>;
+static_assert(kJournalPod<RunStartRecord> && kJournalPod<MarketRangeRecord> && kJournalPod<StepBeginRecord> &&
+              kJournalPod<IntentJournalRecord> && kJournalPod<OrderRecord> && kJournalPod<CrossRecord> &&
+              kJournalPod<FillRecord> && kJournalPod<AllocationRecord> && kJournalPod<CancelRecord> &&
+              kJournalPod<PolicyRecord> && kJournalPod<TradingStateRecord> && kJournalPod<KillSwitchRecord> &&
+              kJournalPod<StepEndRecord> && kJournalPod<RunEndRecord>);
+
+/// The payload size of each record type (0 for an unknown type).
+[[nodiscard]] std::size_t record_size(RecordType type) noexcept;
+[[nodiscard]] const char* record_type_name(RecordType type) noexcept;
+[[nodiscard]] const char* to_string(CancelCause cause) noexcept;
+
+/// One human-readable line (no newline) for `fund journal`: "step_begin seq=3 clock=...".
+/// A payload of the wrong size gives "<name> bad payload size N (want M)".
+[[nodiscard]] std::string describe_record(RecordType type, std::span<const std::byte> payload);
+
+/// The bytes of a record, for Sink::journal.
+template <class T>
+[[nodiscard]] std::span<const std::byte> record_bytes(const T& record) noexcept {
+    static_assert(kJournalPod<T>);
+    return std::as_bytes(std::span<const T, 1>(&record, 1));
+}
+
+}  // namespace fundos::engine

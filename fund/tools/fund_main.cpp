@@ -1,0 +1,189 @@
+// fund: the FundOS Fund process.
+//
+// Usage:
+//   fund run --config FILE [--run-dir DIR] [--quiet]
+//   fund check-config FILE [--print]
+//   fund journal FILE [--json]
+//   fund --help | --version
+//
+// See kUsage below (printed by --help); fund/include/fundos/process/fund_run.hpp for the run.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fundos/abi.hpp"
+#include "fundos/engine/journal_records.hpp"
+#include "fundos/process/fund_run.hpp"
+#include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/journal.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(NAME
+    fund - the FundOS Fund process
+
+SYNOPSIS
+    fund run --config FILE [--run-dir DIR] [--quiet]
+    fund check-config FILE [--print]
+    fund journal FILE [--json]
+    fund --help | --version
+
+DESCRIPTION
+    run           Run the Fund in the mode FILE configures (simulation: replay the market data
+                  on a deterministic clock, in lock-step with the configured agents). The run
+                  folder DIR (default runs/NAME, NAME from the configuration) receives
+                  journal.fj, report.json, fills.csv and equity.csv, and holds the agents'
+                  socket fund.sock and the operator's socket control.sock while it runs.
+                  The agents are not started here: `fundos run` starts them, or attach them by
+                  hand with FUNDOS_SOCKET=DIR/fund.sock and FUNDOS_AGENT_ID set.
+                  stdout carries one JSON object per line: ready, agent, progress, done
+                  (docs/FUND.md); stderr carries messages for people.
+                  SIGTERM or SIGINT: the current step finishes, working orders are canceled,
+                  the report is written, exit 0.
+    check-config  Load and check FILE; with --print, write its normalized form (every default
+                  filled in, paths absolute) to stdout.
+    journal       Print the journal FILE, one line per record (--json: one JSON object per
+                  line). A torn last record (the Fund was killed mid-write) is reported, not
+                  an error; corruption before the end is.
+
+OPTIONS
+    --config FILE   the configuration (JSON; schema/fund-config.schema.json)
+    --run-dir DIR   the run folder (created if missing)
+    --quiet         no progress events
+
+EXIT STATUS
+    0 success; 1 failure while running (I/O, agents missing at start); 2 bad configuration,
+    bad input or bad usage.
+)";
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "fund: %s\n(see fund --help)\n", message.c_str());
+    return 2;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+    fundos::process::RunOptions options;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        const bool has_value = i + 1 < args.size();
+        if (arg == "--config" && has_value) {
+            options.config_path = args[++i];
+        } else if (arg == "--run-dir" && has_value) {
+            options.run_dir = args[++i];
+        } else if (arg == "--quiet") {
+            options.quiet_progress = true;
+        } else {
+            return usage_error("run: unexpected argument " + arg);
+        }
+    }
+    if (options.config_path.empty()) {
+        return usage_error("run: --config FILE is required");
+    }
+    return fundos::process::run_fund(options);
+}
+
+int cmd_check_config(const std::vector<std::string>& args) {
+    std::string path;
+    bool print = false;
+    for (const std::string& arg : args) {
+        if (arg == "--print") {
+            print = true;
+        } else if (path.empty() && !arg.starts_with("--")) {
+            path = arg;
+        } else {
+            return usage_error("check-config: unexpected argument " + arg);
+        }
+    }
+    if (path.empty()) {
+        return usage_error("check-config: FILE is required");
+    }
+    const fundos::runtime::LoadResult loaded = fundos::runtime::load_config(path);
+    if (!loaded.ok()) {
+        std::fprintf(stderr, "fund: %s\n", loaded.error.c_str());
+        return 2;
+    }
+    if (print) {
+        std::printf("%s\n", fundos::runtime::config_to_json(loaded.config).c_str());
+    } else {
+        std::fprintf(stderr, "%s: ok (%zu instruments, %zu agents)\n", path.c_str(), loaded.config.instruments.size(),
+                     loaded.config.agents.size());
+    }
+    return 0;
+}
+
+int cmd_journal(const std::vector<std::string>& args) {
+    std::string path;
+    bool as_json = false;
+    for (const std::string& arg : args) {
+        if (arg == "--json") {
+            as_json = true;
+        } else if (path.empty() && !arg.starts_with("--")) {
+            path = arg;
+        } else {
+            return usage_error("journal: unexpected argument " + arg);
+        }
+    }
+    if (path.empty()) {
+        return usage_error("journal: FILE is required");
+    }
+    fundos::runtime::JournalReader reader;
+    if (const fundos::runtime::Status status = reader.open(path); !status.ok()) {
+        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+        return 2;
+    }
+    fundos::runtime::JournalRecord record;
+    while (reader.next(record)) {
+        const std::string text = fundos::engine::describe_record(record.type, record.payload);
+        if (as_json) {
+            const nlohmann::json line = {{"index", record.index},
+                                         {"type", static_cast<int>(record.type)},
+                                         {"text", text}};
+            std::printf("%s\n", line.dump().c_str());
+        } else {
+            std::printf("%8llu  %s\n", static_cast<unsigned long long>(record.index), text.c_str());
+        }
+    }
+    if (!reader.status().ok()) {
+        std::fprintf(stderr, "fund: %s\n", reader.status().message().c_str());
+        return 2;
+    }
+    if (reader.torn_tail_bytes() != 0) {
+        std::fprintf(stderr, "fund: %s: the last %llu bytes are a torn record (the Fund stopped mid-write); ignored\n",
+                     path.c_str(), static_cast<unsigned long long>(reader.torn_tail_bytes()));
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fputs(kUsage, stderr);
+        return 2;
+    }
+    const std::string_view command = argv[1];
+    std::vector<std::string> args(argv + 2, argv + argc);
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (command == "--version") {
+        std::printf("fund (FundOS) ABI %u.%u layout 0x%016llx\n", fundos::abi::ABI_VERSION_MAJOR,
+                    fundos::abi::ABI_VERSION_MINOR, static_cast<unsigned long long>(fundos::abi::ABI_LAYOUT_HASH));
+        return 0;
+    }
+    if (command == "run") {
+        return cmd_run(args);
+    }
+    if (command == "check-config") {
+        return cmd_check_config(args);
+    }
+    if (command == "journal") {
+        return cmd_journal(args);
+    }
+    return usage_error("unknown command " + std::string(command));
+}
