@@ -1,5 +1,6 @@
 #include "fundos/transport/report_writer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstring>
@@ -37,7 +38,12 @@ abi::Sequence ReportWriter::write(const abi::IntentReport& report) noexcept {
 
 void ReportWriter::publish_book(const abi::AgentBook& book) noexcept {
     ++books_;
-    concurrent::SeqlockWriter<abi::AgentBook>(region_->book.sequence, region_->book.book).write(book, books_);
+    const std::size_t rows = std::min<std::size_t>(book.position_count, abi::MAX_INSTRUMENTS);
+    concurrent::SeqlockWriter<abi::AgentBook>(region_->book.sequence, region_->book.book)
+        .write_with(books_, [&](abi::AgentBook& shared) noexcept {
+            concurrent::store_range_relaxed(&shared, &book, kBookHeadBytes);
+            concurrent::store_range_relaxed(shared.positions, book.positions, rows * sizeof(abi::Position));
+        });
 }
 
 void ReportWriter::set_status(abi::AgentStatus status, abi::RejectReason quarantine_reason) noexcept {

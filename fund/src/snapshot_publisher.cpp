@@ -1,5 +1,7 @@
 #include "fundos/transport/snapshot_publisher.hpp"
 
+#include "fundos/concurrent/seqlock.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -27,23 +29,6 @@ int SnapshotPublisher::create() noexcept {
     return 0;
 }
 
-namespace {
-
-/// Copy `bytes` (a multiple of 8) from private `src` into shared `dst` as 8-byte relaxed atomic
-/// stores (concurrent::store_words_relaxed, for a byte range instead of a whole object).
-void store_range_relaxed(void* dst, const void* src, std::size_t bytes) noexcept {
-    auto* out = static_cast<std::uint64_t*>(dst);
-    const auto* in = static_cast<const unsigned char*>(src);
-    for (std::size_t i = 0; i < bytes / sizeof(std::uint64_t); ++i) {
-        std::uint64_t word;
-        std::memcpy(&word, in + i * sizeof(word), sizeof(word));
-        // SYNC POINT: none of its own; ordered by publish()'s fence and release store.
-        std::atomic_ref<std::uint64_t>(out[i]).store(word, std::memory_order_relaxed);
-    }
-}
-
-}  // namespace
-
 abi::Sequence SnapshotPublisher::publish(abi::FundState& state) noexcept {
     const abi::Sequence s = latest_ + 1;
     state.seq = s;
@@ -53,16 +38,13 @@ abi::Sequence SnapshotPublisher::publish(abi::FundState& state) noexcept {
     // their copies), so they are not written either and keep whatever an older snapshot left.
     const std::size_t instruments = std::min<std::size_t>(state.instrument_count, abi::MAX_INSTRUMENTS);
     const std::size_t agents = std::min<std::size_t>(state.agent_count, abi::MAX_AGENTS);
-    std::atomic_ref<std::uint64_t> sequence(slot.sequence);
-    sequence.store(2 * s - 1, std::memory_order_relaxed);
-    // SYNC POINT: orders the odd store before the payload stores; pairs with the reader's
-    // acquire fence between its copy and its re-load of the sequence.
-    std::atomic_thread_fence(std::memory_order_release);
-    store_range_relaxed(&slot.state, &state, kStateHeadBytes);
-    store_range_relaxed(slot.state.instruments, state.instruments, instruments * sizeof(abi::InstrumentEntry));
-    store_range_relaxed(slot.state.agents, state.agents, agents * sizeof(abi::AgentSlot));
-    // SYNC POINT: publishes the payload; pairs with the reader's acquire load of the sequence.
-    sequence.store(2 * s, std::memory_order_release);
+    concurrent::SeqlockWriter<abi::FundState>(slot.sequence, slot.state)
+        .write_with(s, [&](abi::FundState& shared) noexcept {
+            concurrent::store_range_relaxed(&shared, &state, kStateHeadBytes);
+            concurrent::store_range_relaxed(shared.instruments, state.instruments,
+                                            instruments * sizeof(abi::InstrumentEntry));
+            concurrent::store_range_relaxed(shared.agents, state.agents, agents * sizeof(abi::AgentSlot));
+        });
     // SYNC POINT: pairs with the reader's acquire load of control.latest; the slot's release
     // store of 2s happened before, so a reader that sees s finds the slot complete.
     std::atomic_ref<abi::Sequence>(shm_->control.latest).store(s, std::memory_order_release);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "fundos/transport/regions.hpp"
@@ -72,11 +73,14 @@ void FundTransport::publish_book(std::uint16_t slot, abi::Sequence seq) noexcept
     AgentRecord& record = records_[slot];
     abi::AgentBook& book = book_scratch_;
     if (record.has_book_body) {
-        book = record.book_body;
+        // The head and the rows in use: the rest of the scratch book is never published.
+        std::memcpy(static_cast<void*>(&book), &record.book_body, kBookHeadBytes);
+        std::memcpy(static_cast<void*>(book.positions), record.book_body.positions,
+                    std::min<std::size_t>(book.position_count, abi::MAX_INSTRUMENTS) * sizeof(abi::Position));
         book.account.intents_accepted += record.accepted;
         book.account.intents_rejected += record.rejected;
     } else {
-        book = abi::AgentBook{};
+        std::memset(static_cast<void*>(&book), 0, kBookHeadBytes);
         book.account.intents_accepted = record.accepted;
         book.account.intents_rejected = record.rejected;
     }

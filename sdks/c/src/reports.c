@@ -9,7 +9,13 @@
  * lost rather than risk a torn copy. */
 #include "agent_internal.h"
 
+#include <stddef.h>
+#include <string.h>
+
 #define MAX_READ_ATTEMPTS 100000u
+/* AgentBook up to its position table (the Fund's kBookHeadBytes). */
+#define BOOK_HEAD_BYTES offsetof(fundos_agent_book_t, positions)
+_Static_assert(BOOK_HEAD_BYTES % 8 == 0, "the book's head is copied in 8-byte words");
 
 /* Jump to the oldest report still present and count the ones skipped. */
 static int lost_reports(struct fundos_agent *agent) {
@@ -94,11 +100,18 @@ int fundos_read_book(fundos_agent *agent, fundos_agent_book_t *out) {
             fundos_cpu_relax(); /* being written */
             continue;
         }
-        fundos_copy_relaxed(out, &slot->book, sizeof(*out));
+        /* The head, then the position rows in use (the Fund writes no others). The count comes
+         * from our copy: garbage if the book is being rewritten, so clamped, and the sequence
+         * check below throws that copy away. */
+        fundos_copy_relaxed(out, &slot->book, BOOK_HEAD_BYTES);
+        size_t rows = out->position_count < FUNDOS_MAX_INSTRUMENTS ? out->position_count : FUNDOS_MAX_INSTRUMENTS;
+        fundos_copy_relaxed(out->positions, slot->book.positions, rows * sizeof(out->positions[0]));
         // SYNC POINT: orders the copy before the re-check; pairs with the Fund's release fence
         // after its odd store.
         atomic_thread_fence(memory_order_acquire);
         if (fundos_load_relaxed_u64(&slot->sequence) == v1) {
+            out->position_count = (uint16_t)rows;
+            memset(&out->positions[rows], 0, (FUNDOS_MAX_INSTRUMENTS - rows) * sizeof(out->positions[0]));
             return FUNDOS_OK;
         }
     }

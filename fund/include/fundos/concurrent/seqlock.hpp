@@ -48,12 +48,12 @@ static_assert(std::atomic_ref<std::uint64_t>::required_alignment == alignof(std:
     return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(word));
 }
 
-/// Copy private `src` into shared `dst` as 8-byte relaxed atomic stores.
-template <WordCopyable T>
-inline void store_words_relaxed(T& dst, const T& src) noexcept {
-    auto* out = reinterpret_cast<std::uint64_t*>(&dst);
-    const auto* in = reinterpret_cast<const unsigned char*>(&src);
-    for (std::size_t i = 0; i < sizeof(T) / sizeof(std::uint64_t); ++i) {
+/// Copy `bytes` (a multiple of 8) from private `src` into shared `dst` as 8-byte relaxed atomic
+/// stores.
+inline void store_range_relaxed(void* dst, const void* src, std::size_t bytes) noexcept {
+    auto* out = static_cast<std::uint64_t*>(dst);
+    const auto* in = static_cast<const unsigned char*>(src);
+    for (std::size_t i = 0; i < bytes / sizeof(std::uint64_t); ++i) {
         std::uint64_t word;
         std::memcpy(&word, in + i * sizeof(word), sizeof(word));
         // SYNC POINT: none of its own; ordered by the caller's fences (SeqlockWriter::write).
@@ -61,16 +61,28 @@ inline void store_words_relaxed(T& dst, const T& src) noexcept {
     }
 }
 
+/// Copy `bytes` (a multiple of 8) of shared `src` into private `dst` as 8-byte relaxed atomic
+/// loads.
+inline void load_range_relaxed(void* dst, const void* src, std::size_t bytes) noexcept {
+    const auto* in = static_cast<const std::uint64_t*>(src);
+    auto* out = static_cast<unsigned char*>(dst);
+    for (std::size_t i = 0; i < bytes / sizeof(std::uint64_t); ++i) {
+        // SYNC POINT: none of its own; ordered by the caller's fences (SeqlockReader).
+        const std::uint64_t word = shared_word(in[i]).load(std::memory_order_relaxed);
+        std::memcpy(out + i * sizeof(word), &word, sizeof(word));
+    }
+}
+
+/// Copy private `src` into shared `dst` as 8-byte relaxed atomic stores.
+template <WordCopyable T>
+inline void store_words_relaxed(T& dst, const T& src) noexcept {
+    store_range_relaxed(&dst, &src, sizeof(T));
+}
+
 /// Copy shared `src` into private `dst` as 8-byte relaxed atomic loads.
 template <WordCopyable T>
 inline void load_words_relaxed(T& dst, const T& src) noexcept {
-    auto* in = const_cast<std::uint64_t*>(reinterpret_cast<const std::uint64_t*>(&src));
-    auto* out = reinterpret_cast<unsigned char*>(&dst);
-    for (std::size_t i = 0; i < sizeof(T) / sizeof(std::uint64_t); ++i) {
-        // SYNC POINT: none of its own; ordered by the caller's fences (SeqlockReader).
-        const std::uint64_t word = std::atomic_ref<std::uint64_t>(in[i]).load(std::memory_order_relaxed);
-        std::memcpy(out + i * sizeof(word), &word, sizeof(word));
-    }
+    load_range_relaxed(&dst, &src, sizeof(T));
 }
 
 /// The single writer of one seqlock-guarded payload. Not thread-safe: one writer only.
@@ -83,12 +95,20 @@ public:
     /// Publish `value` as version n (n >= 1): the sequence goes 2n-1 (odd), the payload is
     /// stored word by word, then the sequence becomes 2n. Never blocks, never allocates.
     void write(const T& value, std::uint64_t n) noexcept {
+        write_with(n, [&value](T& shared) noexcept { store_words_relaxed(shared, value); });
+    }
+
+    /// Publish version n with `store(T& shared)` writing the payload; it must write only with
+    /// store_range_relaxed / store_words_relaxed. For payloads whose readers use only part of
+    /// them (the rows in use of a table): the part nobody reads is not written.
+    template <class Store>
+    void write_with(std::uint64_t n, Store&& store) noexcept {
         std::atomic_ref<std::uint64_t> sequence(*sequence_);
         sequence.store(2 * n - 1, std::memory_order_relaxed);
         // SYNC POINT: orders the odd store before the payload stores; pairs with the reader's
         // acquire fence between its copy and its re-load of the sequence.
         std::atomic_thread_fence(std::memory_order_release);
-        store_words_relaxed(*payload_, value);
+        store(*payload_);
         // SYNC POINT: publishes the payload; pairs with the reader's acquire load of v1.
         sequence.store(2 * n, std::memory_order_release);
     }
@@ -128,13 +148,21 @@ public:
     /// Copy whatever complete version the slot holds. false: nothing written yet (sequence 0),
     /// being written (odd) or rewritten during the copy. On true `sequence_out` is 2n.
     [[nodiscard]] bool try_read(T& out, std::uint64_t& sequence_out) const noexcept {
+        return try_read_with(sequence_out, [&out](const T& shared) noexcept { load_words_relaxed(out, shared); });
+    }
+
+    /// try_read with `load(const T& shared)` doing the copy; it must read only with
+    /// load_range_relaxed / load_words_relaxed, and must stay in bounds whatever the words it
+    /// has read so far hold (they may be torn: the sequence check discards them afterwards).
+    template <class Load>
+    [[nodiscard]] bool try_read_with(std::uint64_t& sequence_out, Load&& load) const noexcept {
         auto sequence = shared_word(*sequence_);
         // SYNC POINT: pairs with the writer's release store of 2n.
         const std::uint64_t v1 = sequence.load(std::memory_order_acquire);
         if (v1 == 0 || (v1 & 1U) != 0) {
             return false;
         }
-        load_words_relaxed(out, *payload_);
+        load(*payload_);
         // SYNC POINT: orders the copy before the re-load; pairs with the writer's release fence.
         std::atomic_thread_fence(std::memory_order_acquire);
         if (sequence.load(std::memory_order_relaxed) != v1) {

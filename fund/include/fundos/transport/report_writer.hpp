@@ -4,7 +4,8 @@
 //   control.intents_consumed   the intent ring consumer position (IntentRingReader writes it)
 //   control.reports_written    reports written so far
 //   control.status / quarantine_reason
-//   book                       seqlock-guarded AgentBook (same protocol as a snapshot slot)
+//   book                       seqlock-guarded AgentBook (same protocol as a snapshot slot: the
+//                              head, kBookHeadBytes, then only positions[0, position_count))
 //   ring[REPORT_RING_SLOTS]    IntentReport records
 //
 // Report r goes into ring[r & (REPORT_RING_SLOTS-1)] (docs/TRANSPORT.md, "Reports"):
@@ -19,11 +20,16 @@
 // r + SLOTS holds a whole copy; otherwise it counts r as lost (the SDK's FUNDOS_E_REPORTS_LOST).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "fundos/abi.hpp"
 
 namespace fundos::transport {
+
+/// AgentBook up to its position table; readers copy this, then the rows in use.
+inline constexpr std::size_t kBookHeadBytes = offsetof(abi::AgentBook, positions);
+static_assert(kBookHeadBytes % sizeof(std::uint64_t) == 0);
 
 class ReportWriter {
 public:
@@ -33,7 +39,8 @@ public:
     /// Write `report` (its commit is ignored) as the next report r; returns r.
     abi::Sequence write(const abi::IntentReport& report) noexcept;
 
-    /// Publish `book` as the next version of the agent's book (seqlock, one copy).
+    /// Publish `book` as the next version of the agent's book: its head and the position rows
+    /// in use (rows past position_count are never read, so they are not written either).
     void publish_book(const abi::AgentBook& book) noexcept;
 
     /// ReportControl.status and quarantine_reason (reason first, then status, both released).

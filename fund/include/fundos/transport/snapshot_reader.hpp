@@ -23,6 +23,7 @@
 #include "fundos/abi.hpp"
 #include "fundos/concurrent/backoff.hpp"
 #include "fundos/concurrent/seqlock.hpp"
+#include "fundos/transport/report_writer.hpp"
 #include "fundos/transport/snapshot_publisher.hpp"
 
 namespace fundos::transport {
@@ -62,11 +63,11 @@ public:
         }
         // Counts from our copy of the head: garbage if the slot is being rewritten, so clamped
         // (the copy stays inside the slot); the re-check below then discards the copy.
-        load_range_relaxed(&out, &slot.state, kStateHeadBytes);
+        concurrent::load_range_relaxed(&out, &slot.state, kStateHeadBytes);
         const std::size_t instruments = std::min<std::size_t>(out.instrument_count, abi::MAX_INSTRUMENTS);
         const std::size_t agents = std::min<std::size_t>(out.agent_count, abi::MAX_AGENTS);
-        load_range_relaxed(out.instruments, slot.state.instruments, instruments * sizeof(abi::InstrumentEntry));
-        load_range_relaxed(out.agents, slot.state.agents, agents * sizeof(abi::AgentSlot));
+        concurrent::load_range_relaxed(out.instruments, slot.state.instruments, instruments * sizeof(abi::InstrumentEntry));
+        concurrent::load_range_relaxed(out.agents, slot.state.agents, agents * sizeof(abi::AgentSlot));
         // SYNC POINT: orders the copy before the re-load; pairs with the publisher's release fence.
         std::atomic_thread_fence(std::memory_order_acquire);
         if (sequence.load(std::memory_order_relaxed) != v1) {
@@ -127,28 +128,26 @@ public:
     }
 
 private:
-    /// Copy `bytes` (a multiple of 8) of shared `src` into private `dst` as 8-byte relaxed
-    /// atomic loads (concurrent::load_words_relaxed, for a byte range).
-    static void load_range_relaxed(void* dst, const void* src, std::size_t bytes) noexcept {
-        const auto* in = static_cast<const std::uint64_t*>(src);
-        auto* out = static_cast<unsigned char*>(dst);
-        for (std::size_t i = 0; i < bytes / sizeof(std::uint64_t); ++i) {
-            // SYNC POINT: none of its own; ordered by try_read's acquire load and fence.
-            const std::uint64_t word = concurrent::shared_word(in[i]).load(std::memory_order_relaxed);
-            std::memcpy(out + i * sizeof(word), &word, sizeof(word));
-        }
-    }
-
     const abi::SnapshotRegion* region_ = nullptr;
 };
 
-/// Reader of an agent's book (AgentBookSlot: one seqlock-guarded copy).
+/// Reader of an agent's book (AgentBookSlot: one seqlock-guarded copy of the head and the
+/// position rows in use; on kOk the rows past position_count are zero).
 [[nodiscard]] inline ReadStatus read_book(const abi::AgentBookSlot& slot, abi::AgentBook& out,
                                           unsigned max_attempts = 1000) noexcept {
     const concurrent::SeqlockReader<abi::AgentBook> reader(slot.sequence, slot.book);
     for (unsigned i = 0; i < max_attempts; ++i) {
         std::uint64_t sequence = 0;
-        if (reader.try_read(out, sequence)) {
+        std::size_t rows = 0;
+        const bool ok = reader.try_read_with(sequence, [&](const abi::AgentBook& shared) noexcept {
+            concurrent::load_range_relaxed(&out, &shared, kBookHeadBytes);
+            rows = std::min<std::size_t>(out.position_count, abi::MAX_INSTRUMENTS);
+            concurrent::load_range_relaxed(out.positions, shared.positions, rows * sizeof(abi::Position));
+        });
+        if (ok) {
+            out.position_count = static_cast<std::uint16_t>(rows);
+            std::memset(static_cast<void*>(out.positions + rows), 0,
+                        (abi::MAX_INSTRUMENTS - rows) * sizeof(abi::Position));
             return ReadStatus::kOk;
         }
         if (concurrent::shared_word(slot.sequence).load(std::memory_order_acquire) == 0) {
