@@ -1290,7 +1290,7 @@ std::string config_to_json(const engine::FundConfig& config) {
         for (const std::uint32_t id : agent.instruments) {
             const auto found = std::find_if(config.instruments.begin(), config.instruments.end(),
                                             [&](const InstrumentConfig& ins) { return ins.id == id; });
-            symbols.push_back(found != config.instruments.end() ? found->symbol : "#" + std::to_string(id));
+            symbols.push_back(found != config.instruments.end() ? found->symbol : std::string("#").append(std::to_string(id)));
         }
         a["instruments"] = std::move(symbols);
         a["capital"] = money_text(agent.capital);

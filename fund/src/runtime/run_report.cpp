@@ -78,7 +78,7 @@ std::string agent_label(const FundConfig& config, std::uint32_t id) {
             return a.name;
         }
     }
-    return "#" + std::to_string(id);
+    return std::string("#").append(std::to_string(id));  // not "#" + ...: GCC 12 -Wrestrict false positive (PR 105651)
 }
 
 std::string symbol_label(const FundConfig& config, std::uint32_t id) {
@@ -87,7 +87,7 @@ std::string symbol_label(const FundConfig& config, std::uint32_t id) {
             return i.symbol;
         }
     }
-    return "#" + std::to_string(id);
+    return std::string("#").append(std::to_string(id));  // not "#" + ...: GCC 12 -Wrestrict false positive (PR 105651)
 }
 
 /// Money from a sum of qty (1e-6) * price (1e-8) products (1e-14), half up.
