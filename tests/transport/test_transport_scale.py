@@ -20,8 +20,10 @@ INTENTS = 300
 
 def test_32_agents_attached_at_once_all_served(cluster: Cluster, fundos_sdk: ModuleType) -> None:
     ids = list(range(101, 101 + AGENTS))
-    # Stream mode: the agent table is republished every millisecond, so "go" sees everyone.
-    host = cluster.host(ids, "--mode", "stream", "--publish-us", "1000", *BURSTS_OK)
+    # Stream mode: the agent table is republished every millisecond, so "go" sees everyone. The
+    # agents block on stdin (no heartbeats) until all 32 are ready, which takes seconds on a busy
+    # machine: a long lease keeps them ACTIVE meanwhile (liveness is tested elsewhere).
+    host = cluster.host(ids, "--mode", "stream", "--publish-us", "1000", "--lease-ms", "60000", *BURSTS_OK)
     agents: list[AgentProcess] = []
     for n, agent_id in enumerate(ids):
         args = ("--count", str(INTENTS), "--interval-us", "0", "--wait-go")

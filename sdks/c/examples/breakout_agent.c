@@ -99,19 +99,6 @@ static int parse_ulong(const char *text, unsigned long long *out) {
     return 0;
 }
 
-static int parse_wait(const char *text, fundos_wait_policy *out) {
-    if (strcmp(text, "spin") == 0) {
-        *out = FUNDOS_WAIT_SPIN;
-    } else if (strcmp(text, "busy") == 0) {
-        *out = FUNDOS_WAIT_BUSY;
-    } else if (strcmp(text, "futex") == 0) {
-        *out = FUNDOS_WAIT_FUTEX;
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
 static void symbol_of(const fundos_instrument_entry_t *entry, char out[FUNDOS_SYMBOL_LEN + 1]) {
     memcpy(out, entry->symbol, FUNDOS_SYMBOL_LEN);
     out[FUNDOS_SYMBOL_LEN] = '\0';
@@ -309,17 +296,9 @@ int main(int argc, char **argv) {
     settings cfg = {.entry = 20, .exit = 10, .notional = 10000.0, .allow_short = 0, .quiet = 0,
                     .max_snapshots = 0, .instruments = getenv("FUNDOS_INSTRUMENTS")};
     unsigned long long number = 0;
-    options.socket_path = getenv("FUNDOS_SOCKET");
-    const char *env_id = getenv("FUNDOS_AGENT_ID");
-    if (env_id != NULL && *env_id != '\0') {
-        if (parse_ulong(env_id, &number) != 0 || number == 0 || number > UINT32_MAX) {
-            usage(argv[0], "FUNDOS_AGENT_ID must be a whole number >= 1");
-        }
-        options.agent_id = (uint32_t)number;
-    }
-    const char *env_wake = getenv("FUNDOS_WAKE");
-    if (env_wake != NULL && *env_wake != '\0' && parse_wait(env_wake, &options.wait) != 0) {
-        usage(argv[0], "FUNDOS_WAKE must be spin, busy or futex");
+    char why[512];
+    if (fundos_attach_options_from_env(&options, why, sizeof(why)) != FUNDOS_OK) {
+        usage(argv[0], why);
     }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -368,7 +347,7 @@ int main(int argc, char **argv) {
                 usage(argv[0], "--max-snapshots must be a whole number");
             }
         } else if (strcmp(arg, "--wait") == 0) {
-            if (parse_wait(value, &options.wait) != 0) {
+            if (fundos_wait_policy_parse(value, &options.wait) != FUNDOS_OK) {
                 usage(argv[0], "--wait must be spin, busy or futex");
             }
         } else {
@@ -395,7 +374,6 @@ int main(int argc, char **argv) {
     options.stop_flag = &stop_requested;
     options.ring_full = FUNDOS_RING_FULL_WAIT; /* the Fund drains the ring every step */
 
-    char why[512];
     fundos_agent *agent = NULL;
     int rc = fundos_attach(&options, &agent, why, sizeof(why));
     if (rc != FUNDOS_OK) {

@@ -8,6 +8,9 @@
  *
  *   fundos_momentum_agent --socket RUN_DIR/fund.sock --agent-id 1 [--window 5] [--threshold-bps 5]
  *                         [--lots 1] [--wait spin|busy|futex] [--max-snapshots N] [--quiet]
+ *
+ * --socket, --agent-id and --wait default to FUNDOS_SOCKET, FUNDOS_AGENT_ID and FUNDOS_WAKE
+ * (fundos_attach_options_from_env), which `fundos run` sets.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -83,6 +86,11 @@ static void symbol_of(const fundos_instrument_entry_t *entry, char out[FUNDOS_SY
 int main(int argc, char **argv) {
     fundos_attach_options options;
     fundos_attach_options_init(&options);
+    char why[512];
+    if (fundos_attach_options_from_env(&options, why, sizeof(why)) != FUNDOS_OK) {
+        fprintf(stderr, "%s: %s\n", argv[0], why);
+        return 2;
+    }
     unsigned window = 5;
     double threshold_bps = 5.0;
     long lots = 1;
@@ -112,13 +120,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(arg, "--max-snapshots") == 0) {
             max_snapshots = strtoull(value, NULL, 10);
         } else if (strcmp(arg, "--wait") == 0) {
-            if (strcmp(value, "spin") == 0) {
-                options.wait = FUNDOS_WAIT_SPIN;
-            } else if (strcmp(value, "busy") == 0) {
-                options.wait = FUNDOS_WAIT_BUSY;
-            } else if (strcmp(value, "futex") == 0) {
-                options.wait = FUNDOS_WAIT_FUTEX;
-            } else {
+            if (fundos_wait_policy_parse(value, &options.wait) != FUNDOS_OK) {
                 usage(argv[0]);
             }
         } else {
@@ -140,7 +142,6 @@ int main(int argc, char **argv) {
 
     options.stop_flag = &stop_requested; /* waits return FUNDOS_E_INTERRUPTED once it is set */
 
-    char why[512];
     fundos_agent *agent = NULL;
     int rc = fundos_attach(&options, &agent, why, sizeof(why));
     if (rc != FUNDOS_OK) {

@@ -45,6 +45,58 @@ void fundos_attach_options_init(fundos_attach_options *options) {
     options->attach_timeout_ns = DEFAULT_ATTACH_TIMEOUT_NS;
 }
 
+int fundos_wait_policy_parse(const char *text, fundos_wait_policy *out) {
+    static const struct {
+        const char *name;
+        fundos_wait_policy policy;
+    } names[] = {{"spin", FUNDOS_WAIT_SPIN}, {"busy", FUNDOS_WAIT_BUSY}, {"futex", FUNDOS_WAIT_FUTEX}};
+    if (text == NULL || out == NULL) {
+        return FUNDOS_E_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(text, names[i].name) == 0) {
+            *out = names[i].policy;
+            return FUNDOS_OK;
+        }
+    }
+    return FUNDOS_E_INVALID_ARGUMENT;
+}
+
+int fundos_attach_options_from_env(fundos_attach_options *options, char *why, size_t why_len) {
+    if (why != NULL && why_len > 0) {
+        why[0] = '\0';
+    }
+    if (options == NULL) {
+        return fundos__fail(FUNDOS_E_INVALID_ARGUMENT, why, why_len, "attach options are NULL");
+    }
+    const char *socket_path = getenv("FUNDOS_SOCKET");
+    const char *agent_id = getenv("FUNDOS_AGENT_ID");
+    const char *wake = getenv("FUNDOS_WAKE");
+    uint32_t id = options->agent_id;
+    if (agent_id != NULL && agent_id[0] != '\0') {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long value = strtoull(agent_id, &end, 10);
+        if (agent_id[0] < '0' || agent_id[0] > '9' || *end != '\0' || errno != 0 || value == 0 ||
+            value > UINT32_MAX) {
+            return fundos__fail(FUNDOS_E_INVALID_ARGUMENT, why, why_len,
+                                "FUNDOS_AGENT_ID must be a whole number from 1 to 4294967295, not '%s'", agent_id);
+        }
+        id = (uint32_t)value;
+    }
+    fundos_wait_policy wait = options->wait;
+    if (wake != NULL && wake[0] != '\0' && fundos_wait_policy_parse(wake, &wait) != FUNDOS_OK) {
+        return fundos__fail(FUNDOS_E_INVALID_ARGUMENT, why, why_len,
+                            "FUNDOS_WAKE must be spin, busy or futex, not '%s'", wake);
+    }
+    if (socket_path != NULL && socket_path[0] != '\0') {
+        options->socket_path = socket_path;
+    }
+    options->agent_id = id;
+    options->wait = wait;
+    return FUNDOS_OK;
+}
+
 int fundos_attach_options_validate(const fundos_attach_options *options, char *why, size_t why_len) {
     if (why != NULL && why_len > 0) {
         why[0] = '\0';

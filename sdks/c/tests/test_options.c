@@ -1,4 +1,5 @@
 /* Attach option defaults and validation (no Fund needed). */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 #include <string.h>
 
 #include "fake_fund.h"
@@ -14,6 +15,51 @@ static void expect_invalid(const fundos_attach_options *options, const char *nee
     fundos_agent *agent = (fundos_agent *)&rc;
     FAKE_FUND_CHECK(fundos_attach(options, &agent, why, sizeof(why)) == FUNDOS_E_INVALID_ARGUMENT);
     FAKE_FUND_CHECK(agent == NULL);
+}
+
+/* fundos_attach_options_from_env and fundos_wait_policy_parse: what `fundos run` hands agents. */
+static void check_env(void) {
+    fundos_wait_policy wait = FUNDOS_WAIT_SPIN;
+    FAKE_FUND_CHECK(fundos_wait_policy_parse("futex", &wait) == FUNDOS_OK && wait == FUNDOS_WAIT_FUTEX);
+    FAKE_FUND_CHECK(fundos_wait_policy_parse("busy", &wait) == FUNDOS_OK && wait == FUNDOS_WAIT_BUSY);
+    FAKE_FUND_CHECK(fundos_wait_policy_parse("Spin", &wait) == FUNDOS_E_INVALID_ARGUMENT && wait == FUNDOS_WAIT_BUSY);
+    FAKE_FUND_CHECK(fundos_wait_policy_parse(NULL, &wait) == FUNDOS_E_INVALID_ARGUMENT);
+
+    char why[256];
+    fundos_attach_options options;
+    fundos_attach_options_init(&options);
+    options.agent_id = 9;
+    unsetenv("FUNDOS_SOCKET");
+    unsetenv("FUNDOS_AGENT_ID");
+    setenv("FUNDOS_WAKE", "", 1);
+    FAKE_FUND_CHECK(fundos_attach_options_from_env(&options, why, sizeof(why)) == FUNDOS_OK);
+    FAKE_FUND_CHECK(options.socket_path == NULL && options.agent_id == 9 && options.wait == FUNDOS_WAIT_SPIN);
+
+    setenv("FUNDOS_SOCKET", "/run/x/fund.sock", 1);
+    setenv("FUNDOS_AGENT_ID", "42", 1);
+    setenv("FUNDOS_WAKE", "futex", 1);
+    FAKE_FUND_CHECK(fundos_attach_options_from_env(&options, why, sizeof(why)) == FUNDOS_OK);
+    FAKE_FUND_CHECK(strcmp(options.socket_path, "/run/x/fund.sock") == 0);
+    FAKE_FUND_CHECK(options.agent_id == 42 && options.wait == FUNDOS_WAIT_FUTEX);
+
+    /* a bad variable is named, and nothing changes */
+    const char *bad_ids[] = {"0", "-3", "12x", "4294967296", " 7"};
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+        setenv("FUNDOS_SOCKET", "/elsewhere.sock", 1);
+        setenv("FUNDOS_AGENT_ID", bad_ids[i], 1);
+        FAKE_FUND_CHECK(fundos_attach_options_from_env(&options, why, sizeof(why)) == FUNDOS_E_INVALID_ARGUMENT);
+        FAKE_FUND_CHECK(strstr(why, "FUNDOS_AGENT_ID") != NULL && strstr(why, bad_ids[i]) != NULL);
+        FAKE_FUND_CHECK(options.agent_id == 42 && strcmp(options.socket_path, "/run/x/fund.sock") == 0);
+    }
+    setenv("FUNDOS_AGENT_ID", "5", 1);
+    setenv("FUNDOS_WAKE", "sleepy", 1);
+    FAKE_FUND_CHECK(fundos_attach_options_from_env(&options, why, sizeof(why)) == FUNDOS_E_INVALID_ARGUMENT);
+    FAKE_FUND_CHECK(strstr(why, "FUNDOS_WAKE") != NULL && strstr(why, "sleepy") != NULL);
+    FAKE_FUND_CHECK(options.agent_id == 42 && options.wait == FUNDOS_WAIT_FUTEX);
+    FAKE_FUND_CHECK(fundos_attach_options_from_env(NULL, why, sizeof(why)) == FUNDOS_E_INVALID_ARGUMENT);
+    unsetenv("FUNDOS_SOCKET");
+    unsetenv("FUNDOS_AGENT_ID");
+    unsetenv("FUNDOS_WAKE");
 }
 
 int main(void) {
@@ -68,6 +114,7 @@ int main(void) {
     FAKE_FUND_CHECK(strlen(tiny) == sizeof(tiny) - 1);
 
     fundos_detach(NULL); /* accepted */
+    check_env();
     printf("ok: option validation\n");
     return 0;
 }

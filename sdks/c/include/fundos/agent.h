@@ -132,6 +132,17 @@ void fundos_attach_options_init(fundos_attach_options *options);
  *  Thread-safe. */
 int fundos_attach_options_validate(const fundos_attach_options *options, char *why, size_t why_len);
 
+/** Parse a wait policy's name: "spin", "busy" or "futex". 0, or FUNDOS_E_INVALID_ARGUMENT
+ *  (then *out is untouched). */
+int fundos_wait_policy_parse(const char *text, fundos_wait_policy *out);
+
+/** Set socket_path, agent_id and wait from the environment `fundos run` gives every agent it
+ *  starts: FUNDOS_SOCKET, FUNDOS_AGENT_ID (a whole number >= 1) and FUNDOS_WAKE (spin, busy or
+ *  futex). A variable that is unset or empty leaves its field as it is; socket_path then points
+ *  into the environment. 0, or FUNDOS_E_INVALID_ARGUMENT with a sentence naming the variable in
+ *  `why`; nothing is changed then. Not thread-safe (getenv). */
+int fundos_attach_options_from_env(fundos_attach_options *options, char *why, size_t why_len);
+
 /* ---- attach / detach */
 /** An attached agent: the socket to the Fund and the three mapped regions. Opaque. */
 typedef struct fundos_agent fundos_agent;
