@@ -46,10 +46,13 @@ static void prefetch_slot(const fundos_agent *agent, const fundos_snapshot_slot_
     }
 }
 
-/* The seqlock read. Rows [count, zero_instruments) and [count, zero_agents) of *out are zeroed
+/* The seqlock read. Rows [count, *zero_instruments) and [count, *zero_agents) of *out are zeroed
  * after the copy; the caller knows the rows from there on are zero already (FUNDOS_MAX_*: zero
- * every row past the counts; 0: none). */
-static int read_snapshot(fundos_agent *agent, fundos_fund_state_t *out, size_t zero_instruments, size_t zero_agents) {
+ * every row past the counts; 0: none). A copy that fails its sequence check may have written rows
+ * past those bounds (its counts came from a torn head): the bounds are raised to cover them, so
+ * that the copy that succeeds, or the caller's next zeroing, clears them. */
+static int read_snapshot(fundos_agent *agent, fundos_fund_state_t *out, size_t *zero_instruments,
+                         size_t *zero_agents) {
     if (agent == NULL || out == NULL) {
         return FUNDOS_E_INVALID_ARGUMENT;
     }
@@ -77,6 +80,12 @@ static int read_snapshot(fundos_agent *agent, fundos_fund_state_t *out, size_t z
         size_t agents = out->agent_count < FUNDOS_MAX_AGENTS ? out->agent_count : FUNDOS_MAX_AGENTS;
         fundos_copy_relaxed(out->instruments, slot->state.instruments, instruments * sizeof(out->instruments[0]));
         fundos_copy_relaxed(out->agents, slot->state.agents, agents * sizeof(out->agents[0]));
+        if (instruments > *zero_instruments) {
+            *zero_instruments = instruments; /* written: no longer known to be zero */
+        }
+        if (agents > *zero_agents) {
+            *zero_agents = agents;
+        }
         // SYNC POINT: orders the copy's loads before the re-check below (aarch64 may otherwise
         // satisfy them after it); pairs with the Fund's release fence after its odd store.
         atomic_thread_fence(memory_order_acquire);
@@ -87,11 +96,11 @@ static int read_snapshot(fundos_agent *agent, fundos_fund_state_t *out, size_t z
         /* Consistent. The rows not in use are zero, whatever the caller's buffer held. */
         out->instrument_count = (uint16_t)instruments;
         out->agent_count = (uint16_t)agents;
-        if (zero_instruments > instruments) {
-            memset(&out->instruments[instruments], 0, (zero_instruments - instruments) * sizeof(out->instruments[0]));
+        if (*zero_instruments > instruments) {
+            memset(&out->instruments[instruments], 0, (*zero_instruments - instruments) * sizeof(out->instruments[0]));
         }
-        if (zero_agents > agents) {
-            memset(&out->agents[agents], 0, (zero_agents - agents) * sizeof(out->agents[0]));
+        if (*zero_agents > agents) {
+            memset(&out->agents[agents], 0, (*zero_agents - agents) * sizeof(out->agents[0]));
         }
         agent->last_snapshot_seq = out->seq;
         agent->rows_hint_instruments = (uint16_t)instruments;
@@ -102,12 +111,13 @@ static int read_snapshot(fundos_agent *agent, fundos_fund_state_t *out, size_t z
 }
 
 int fundos__read_snapshot(fundos_agent *agent, fundos_fund_state_t *out, int zero_unused_rows) {
-    return zero_unused_rows ? read_snapshot(agent, out, FUNDOS_MAX_INSTRUMENTS, FUNDOS_MAX_AGENTS)
-                            : read_snapshot(agent, out, 0, 0);
+    size_t zero_instruments = zero_unused_rows ? FUNDOS_MAX_INSTRUMENTS : 0;
+    size_t zero_agents = zero_unused_rows ? FUNDOS_MAX_AGENTS : 0;
+    return read_snapshot(agent, out, &zero_instruments, &zero_agents);
 }
 
 int fundos_read_snapshot(fundos_agent *agent, fundos_fund_state_t *out) {
-    return read_snapshot(agent, out, FUNDOS_MAX_INSTRUMENTS, FUNDOS_MAX_AGENTS);
+    return fundos__read_snapshot(agent, out, 1);
 }
 
 uint64_t fundos_snapshot_latest(const fundos_agent *agent) {
@@ -160,7 +170,7 @@ int fundos__wait_snapshot(fundos_agent *agent, uint64_t after_seq, fundos_fund_s
         // SYNC POINT: pairs with the Fund's control.latest.store(s, release).
         uint64_t latest = fundos_load_acquire_u64(&control->latest);
         if (latest > after_seq) {
-            int rc = read_snapshot(agent, out, zero_instruments, zero_agents);
+            int rc = read_snapshot(agent, out, &zero_instruments, &zero_agents);
             if (rc != FUNDOS_E_AGAIN) {
                 return rc;
             }
