@@ -16,14 +16,14 @@ BUILD_DIR := build
 JOBS ?= 2
 MAKEFLAGS += --no-print-directory
 
-.PHONY: help setup demo test lint bench release clean distclean
+.PHONY: help setup demo test lint bench release clean distclean postgresql
 
 help:
 	@echo "make demo   set up .venv/, regenerate generated/ from $(SPEC), build and run the layout tests"
 	@echo "make test   set up .venv/, then every test and check via tox (what CI runs)"
 	@echo "make lint   abigen lint + mypy + ruff, in .venv/"
 	@echo "make release  freeze schema/abi.yaml's layout into schema/history/abi-MAJOR.MINOR.lock.json"
-	@echo "make bench  time abigen generate/verify and the transport round trip; writes bench/RESULTS.md"
+	@echo "make bench  time abigen generate/verify, the transport round trip and the Fund replay; writes bench/RESULTS.md"
 	@echo "make clean  remove build directories (keeps .venv/)"
 
 # The virtualenv: made once, reinstalled only when the package's or the tools' requirements change.
@@ -53,12 +53,29 @@ demo: $(STAMP)
 	@echo "== FundOS demo, part 2: the Fund simulating 5 sessions of synthetic data with 3 agents (2 Python, 1 C)"
 	mkdir -p $(BUILD_DIR)/demo-data
 	$(BUILD_DIR)/fund/fundos-data synth --out $(BUILD_DIR)/demo-data/synth.fmd --symbols 4 --days 5 --seed 1
+	rm -rf runs/demo  # a run folder holds one run (the Fund refuses to overwrite a journal)
 	ASAN_OPTIONS=detect_leaks=0 $(BIN)/fundos run --config fund/examples/demo.json --run-dir runs/demo
 	@echo
 	@echo "   The run's report, fills, equity curve and journal are in runs/demo/ ('fundos journal runs/demo/journal.fj')."
 	@echo "   'make test' runs every check (what CI runs)."
 
-test: $(STAMP)
+# tests/config starts a real PostgreSQL server (initdb + pg_ctl in a temporary folder): install the
+# server when it is missing and this user can (root with apt-get); otherwise those tests fail and
+# say how to install it (they never skip).
+postgresql:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing PostgreSQL (apt-get install postgresql) for tests/config"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 || \
+				{ apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }; \
+		else \
+			echo "warning: PostgreSQL's server is missing and cannot be installed here (needs root and apt-get);" \
+			     "tests/config will fail until it is installed (apt-get install postgresql)"; \
+		fi; \
+	fi
+
+test: $(STAMP) postgresql
 	$(BIN)/tox run -e all
 
 lint: $(STAMP)
@@ -74,6 +91,7 @@ release: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_abigen.py
 	$(BIN)/python bench/bench_transport.py
+	$(BIN)/python bench/bench_fund.py
 
 clean:
 	rm -rf $(BUILD_DIR) build-bench .tox/cmake-build .pytest_cache .mypy_cache .ruff_cache sdks/python/build

@@ -38,7 +38,6 @@ import array
 import ctypes
 import json
 import os
-import platform
 import shlex
 import signal
 import statistics
@@ -52,10 +51,8 @@ from pathlib import Path
 from typing import Any
 
 import results_file  # bench/, beside this script
+from bench_common import BUILD, ROOT, bench_venv_package, build_release, compile_c, machine, run
 
-ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "build-bench"
-BENCH_VENV = ROOT / "bench" / ".venv"
 ICEORYX2 = "iceoryx2==0.10.0"
 HOST_CPU, AGENT_CPU = 0, 1
 C_TARGET_US, PY_TARGET_US = 1.0, 5.0
@@ -258,33 +255,12 @@ def role_iox(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- orchestration
 
-def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
-    if done.returncode != 0:
-        raise RuntimeError(f"{shlex.join(argv)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return done
-
-
-def cache_value(name: str) -> str:
-    for line in (BUILD / "CMakeCache.txt").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return line.split("=", 1)[1]
-    return ""
-
-
 def build() -> dict[str, Path]:
-    run(["cmake", "-S", str(ROOT), "-B", str(BUILD), "-DCMAKE_BUILD_TYPE=Release", "-DFUNDOS_SANITIZE=OFF"])
-    run(["cmake", "--build", str(BUILD), "-j2", "--target", "fundos-transport-host", "fundos_agent"])
-    cc = cache_value("CMAKE_C_COMPILER") or "cc"
+    cc = build_release(["fundos-transport-host", "fundos_agent"])
     out = BUILD / "bench"
-    out.mkdir(exist_ok=True)
-    flags = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"]
-    rt = out / "transport_rt_agent"
-    run([cc, *flags, "-I", str(ROOT / "sdks/c/include"), "-I", str(ROOT / "generated/c"),
-         str(ROOT / "bench/transport_rt_agent.c"), str(BUILD / "sdks/c/libfundos_agent.a"), "-lm", "-o", str(rt)])
-    floor = out / "cacheline_pingpong"
-    run([cc, *flags, str(ROOT / "bench/cacheline_pingpong.c"), "-o", str(floor)])
-    return {"host": BUILD / "fund" / "fundos-transport-host", "rt": rt, "floor": floor, "cc": Path(cc)}
+    rt = compile_c(cc, [ROOT / "bench/transport_rt_agent.c"], out / "transport_rt_agent", agent_sdk=True)
+    floor = compile_c(cc, [ROOT / "bench/cacheline_pingpong.c"], out / "cacheline_pingpong")
+    return {"host": BUILD / "fund" / "fundos-transport-host", "rt": rt, "floor": floor, "cc": cc}
 
 
 def pin(pid: int, cpu: int) -> None:
@@ -416,17 +392,7 @@ def measure_floor(tools: dict[str, Path], work: Path, count: int, warmup: int) -
 
 def prepare_iceoryx2() -> tuple[Path | None, str]:
     """bench/.venv with iceoryx2; (its python, "") or (None, why not)."""
-    python = BENCH_VENV / "bin" / "python"
-    try:
-        if not python.exists():
-            run([sys.executable, "-m", "venv", str(BENCH_VENV)])
-        check = subprocess.run([str(python), "-c", ("import iceoryx2, importlib.metadata as m; "
-                                "print(m.version('iceoryx2'))")], capture_output=True, text=True, check=False)
-        if check.returncode != 0 or check.stdout.strip() != ICEORYX2.split("==")[1]:
-            run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", ICEORYX2])
-        return python, ""
-    except (RuntimeError, OSError) as error:
-        return None, f"could not install {ICEORYX2} into {BENCH_VENV.relative_to(ROOT)}: {error}".replace("\n", " ")
+    return bench_venv_package(ICEORYX2, "iceoryx2")
 
 
 def measure_iceoryx2(python: Path, work: Path, count: int, warmup: int) -> dict[str, float]:
@@ -449,18 +415,6 @@ def measure_iceoryx2(python: Path, work: Path, count: int, warmup: int) -> dict[
     stats = latency_stats(read_values(out))
     out.unlink()
     return stats
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in run(["lscpu"]).stdout.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except (RuntimeError, OSError):
-        pass
-    return (f"{platform.machine()}, {model}, {os.cpu_count()} cores; Linux {platform.release()}; "
-            f"Python {platform.python_version()}")
 
 
 def us(ns: float) -> str:

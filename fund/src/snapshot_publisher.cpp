@@ -12,9 +12,10 @@
 
 namespace fundos::transport {
 
-int SnapshotPublisher::create() noexcept {
+int SnapshotPublisher::create(abi::Sequence first_seq) noexcept {
     shm_ = nullptr;
-    latest_ = 0;
+    // control.latest stays 0 (no snapshot yet) until the first publish; only the numbering moves.
+    latest_ = first_seq == 0 ? 0 : first_seq - 1;
     if (const int rc = region_.create("fundos-snapshot", kSnapshotRegionSize, RegionWriter::kFund); rc != 0) {
         return rc;
     }

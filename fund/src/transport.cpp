@@ -22,7 +22,7 @@ int FundTransport::start(TransportConfig config, TransportEvents* events) noexce
         records_[i] = AgentRecord{};
         records_[i].status = i < config_.agents.size() ? abi::AgentStatus::DETACHED : abi::AgentStatus::EMPTY;
     }
-    if (const int rc = publisher_.create(); rc != 0) {
+    if (const int rc = publisher_.create(config_.first_snapshot_seq); rc != 0) {
         return rc;
     }
     publisher_.set_wake(config_.futex_wake);
@@ -53,7 +53,7 @@ abi::Sequence FundTransport::publish(abi::Timestamp clock_ns) noexcept {
         abi::AgentSlot& row = state_.agents[i];
         row.agent_id = config_.agents[i].agent_id;
         row.status = status(static_cast<std::uint16_t>(i));
-        row.trading_state = abi::TradingState::ACTIVE;
+        row.trading_state = record.trading_state;
         row.generation = record.generation;
         row.lease = config_.lease_ns;
         row.heartbeat_seen = record.link.is_open() ? record.link.heartbeat_seen() : row.heartbeat_seen;
@@ -165,7 +165,10 @@ void FundTransport::set_book(std::uint16_t slot, const abi::AgentBook& book) noe
         return;
     }
     AgentRecord& record = records_[slot];
-    record.book_body = book;
+    // The head and the rows in use: nothing else of a book is ever published.
+    std::memcpy(static_cast<void*>(&record.book_body), &book, kBookHeadBytes);
+    std::memcpy(static_cast<void*>(record.book_body.positions), book.positions,
+                std::min<std::size_t>(book.position_count, abi::MAX_INSTRUMENTS) * sizeof(abi::Position));
     record.has_book_body = true;
     record.book_dirty = true;
 }

@@ -1,6 +1,7 @@
 // Determinism: the same inputs with submit() / silent() calls in shuffled order give byte-identical
 // sink output; replaying a run's journal inputs into a fresh Engine reproduces its output byte for
-// byte (the recovery contract of journal_records.hpp); describe_record prints every record type.
+// byte through replay_journal (the recovery contract of journal_records.hpp), also when resumed
+// after any step; describe_record prints every record type.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "check.hpp"
 #include "fundos/engine/journal_records.hpp"
+#include "fundos/engine/journal_replay.hpp"
 #include "fundos/engine/testing.hpp"
 #include "fundos/marketdata/prng.hpp"
 
@@ -25,6 +27,7 @@ struct Step {
     abi::Timestamp clock = 0;
     std::vector<abi::IntentRecord> intents;
     std::vector<std::pair<std::uint16_t, const char*>> silent;
+    std::vector<std::pair<std::uint16_t, Refusal>> refused;  // per slot in ring order
     bool kill_before = false;  // an instrument kill switch toggled before the step
 };
 
@@ -90,6 +93,28 @@ std::vector<Step> scenario(std::uint64_t seed) {
         if (rng.below(8) == 0) {
             st.silent.push_back({3, "dead"});
         }
+        if (rng.below(6) == 0) {  // records the transport refused: two agents, two each
+            for (const std::uint16_t slot : {std::uint16_t{0}, std::uint16_t{2}}) {
+                Refusal bad_enum{};
+                bad_enum.reason = abi::RejectReason::UNKNOWN_ENUM;
+                bad_enum.copy = market(slot + 1u, static_cast<std::uint64_t>(900 + s), 1, Side::BUY, Q(1), TimeInForce::DAY);
+                bad_enum.copy.kind = static_cast<abi::IntentKind>(99);
+                Refusal void_answer{};
+                void_answer.source = Refusal::Source::kVoidAnswer;
+                void_answer.reason = abi::RejectReason::AGENT_SILENT;
+                void_answer.copy = market(slot + 1u, static_cast<std::uint64_t>(901 + s), 2, Side::SELL, Q(3), TimeInForce::GTC);
+                st.refused.push_back({slot, bad_enum});
+                st.refused.push_back({slot, void_answer});
+            }
+        }
+        if (s == 77) {
+            Refusal quarantine{};
+            quarantine.source = Refusal::Source::kQuarantine;
+            quarantine.reason = abi::RejectReason::CORRUPT_SLOT;
+            quarantine.ring_position = 41;
+            quarantine.commit_seen = 1042;
+            st.refused.push_back({1, quarantine});
+        }
         st.kill_before = (s % 40) == 20 || (s % 40) == 25;
         steps.push_back(std::move(st));
         t += 60 * kSec;
@@ -123,11 +148,18 @@ RecordingSink run(const std::vector<Step>& steps, std::uint64_t shuffle_seed,
         engine.begin_step(seq++, st.clock);
         std::vector<abi::IntentRecord> intents = st.intents;
         auto silent = st.silent;
+        auto refused = st.refused;
         if (shuffle_seed != 0) {
             for (std::size_t i = intents.size(); i > 1; --i) {
                 std::swap(intents[i - 1], intents[rng.below(i)]);
             }
             std::reverse(silent.begin(), silent.end());
+            // other agents first; each agent's own refusals keep their (ring) order
+            std::stable_sort(refused.begin(), refused.end(),
+                             [](const auto& a, const auto& b) { return a.first > b.first; });
+        }
+        for (const auto& [slot, refusal] : refused) {
+            engine.refused(slot, refusal);
         }
         // silent and submit calls interleaved differently too
         for (std::size_t i = 0; i < intents.size(); ++i) {
@@ -176,6 +208,54 @@ TEST(shuffled_submit_order_gives_identical_output) {
     CHECK_EQ(a.records<KillSwitchRecord>(RecordType::kKillSwitch).size(), 6u);
 }
 
+/// The scenario's market events by merged-replay index (what a resumed Fund re-reads).
+class VectorEvents final : public MarketEvents {
+public:
+    explicit VectorEvents(const std::vector<marketdata::EventRecord>& events) : events_(events) {}
+    bool event(std::uint64_t index, marketdata::EventRecord& out) noexcept override {
+        if (index >= events_.size()) {
+            return false;
+        }
+        out = events_[index];
+        return true;
+    }
+
+private:
+    const std::vector<marketdata::EventRecord>& events_;
+};
+
+/// The Fund process's sink while it resumes: journal records go to the check, reports nowhere;
+/// then (replaying = false) everything is recorded as in a live run.
+struct ResumeSink final : Sink {
+    explicit ResumeSink(std::span<const JournalEntry> expected) : check(expected) {}
+    void report(std::uint16_t slot, const abi::IntentReport& report) override {
+        if (!replaying) {
+            live.report(slot, report);
+        }
+    }
+    void journal(RecordType type, std::span<const std::byte> payload) override {
+        if (replaying) {
+            check.record(type, payload);
+        } else {
+            live.journal(type, payload);
+        }
+    }
+    // Replayed steps' points too, as the Fund process's equity recorder sees them: the resumed
+    // run's equity covers the whole run.
+    void equity(std::span<const EquityPoint> fund_then_agents) override { live.equity(fund_then_agents); }
+    bool replaying = true;
+    ReplayOutputCheck check;
+    RecordingSink live;
+};
+
+std::vector<JournalEntry> entries(const RecordingSink& sink) {
+    std::vector<JournalEntry> out;
+    for (const auto& j : sink.journals) {
+        out.push_back({j.type, std::span<const std::byte>(j.payload)});
+    }
+    return out;
+}
+
 TEST(journal_replay_reproduces_the_run) {
     const auto steps = scenario(5);
     std::vector<marketdata::EventRecord> events;
@@ -186,67 +266,178 @@ TEST(journal_replay_reproduces_the_run) {
     const auto md = default_md();
     RecordingSink replayed;
     Engine engine(config, md, replayed, 0x1234);
-    std::uint64_t checked_steps = 0;
-    for (const auto& j : original.journals) {
-        const auto bytes = std::span<const std::byte>(j.payload);
-        switch (j.type) {
-            case RecordType::kMarketRange: {
-                MarketRangeRecord r{};
-                std::memcpy(&r, bytes.data(), sizeof r);
-                REQUIRE(r.first + r.count <= events.size());
-                const std::uint64_t h = fnv1a64(kFnvOffset, &events[r.first], r.count * sizeof(marketdata::EventRecord));
-                CHECK_EQ(h, r.hash);
-                for (std::uint64_t i = r.first; i < r.first + r.count; ++i) {
-                    engine.on_market(events[i], i);
-                }
-                break;
-            }
-            case RecordType::kStepBegin: {
-                StepBeginRecord r{};
-                std::memcpy(&r, bytes.data(), sizeof r);
-                engine.begin_step(r.seq, r.clock);
-                break;
-            }
-            case RecordType::kIntent: {
-                IntentJournalRecord r{};
-                std::memcpy(static_cast<void*>(&r), bytes.data(), sizeof r);
-                engine.submit(r.slot, r.intent);
-                break;
-            }
-            case RecordType::kPolicy: {
-                PolicyRecord r{};
-                std::memcpy(&r, bytes.data(), sizeof r);
-                const std::string why(r.why, strnlen(r.why, sizeof r.why));
-                engine.silent(r.slot, why.c_str());
-                break;
-            }
-            case RecordType::kKillSwitch: {
-                KillSwitchRecord r{};
-                std::memcpy(&r, bytes.data(), sizeof r);
-                engine.kill_switch(static_cast<Scope>(r.scope), r.id, r.on != 0);
-                break;
-            }
-            case RecordType::kStepEnd: {
-                StepEndRecord r{};
-                std::memcpy(&r, bytes.data(), sizeof r);
-                engine.end_step();
-                CHECK_EQ(engine.state_hash(), r.state_hash);
-                ++checked_steps;
-                break;
-            }
-            case RecordType::kRunEnd: {
-                RunEndRecord r{};
-                std::memcpy(&r, bytes.data(), sizeof r);
-                const std::string why(r.why, strnlen(r.why, sizeof r.why));
-                engine.finish(why.c_str());
-                break;
-            }
-            default: break;  // outputs
-        }
-    }
-    CHECK_EQ(checked_steps, steps.size());
+    VectorEvents market(events);
+    ReplayPosition at;
+    const std::vector<JournalEntry> journal = entries(original);
+    CHECK_EQ(replay_journal(engine, journal, market, at), std::string());
+    CHECK_EQ(at.steps, steps.size());
+    CHECK_EQ(at.seq, steps.size());
+    CHECK_EQ(at.clock, steps.back().clock);
+    CHECK_EQ(at.events, events.size());
+    CHECK_EQ(at.next_event, events.size());
+    CHECK_EQ(at.first_event_time, events.front().time);
+    CHECK_EQ(at.last_event_time, events.back().time);
+    CHECK(at.finished);
     CHECK_EQ(engine.state_hash(), original_hash);
     CHECK(replayed.stream == original.stream);
+}
+
+// What `fund run --resume` does: cut the journal after a committed step, replay it into a fresh
+// engine whose output is checked against the journal, then carry on. Carrying on with the rest of
+// the original inputs must give the original run, byte for byte, at every cut.
+TEST(resume_after_any_step_reproduces_the_run) {
+    const auto steps = scenario(11);
+    std::vector<marketdata::EventRecord> events;
+    std::uint64_t original_hash = 0;
+    const RecordingSink original = run(steps, 0, &events, &original_hash);
+    const std::vector<JournalEntry> journal = entries(original);
+    std::vector<std::size_t> step_ends;  // the record count after each step
+    for (std::size_t i = 0; i < journal.size(); ++i) {
+        if (journal[i].type == RecordType::kStepEnd) {
+            step_ends.push_back(i + 1);
+        }
+    }
+    REQUIRE(step_ends.size() == steps.size());
+    const FundConfig config = scenario_config();
+    const auto md = default_md();
+    for (std::size_t k = 0; k < step_ends.size(); k += 7) {
+        const auto committed = std::span<const JournalEntry>(journal).first(step_ends[k]);
+        ResumeSink sink(committed);
+        Engine engine(config, md, sink, 0x1234);
+        VectorEvents market(events);
+        ReplayPosition at;
+        CHECK_EQ(replay_journal(engine, committed, market, at), std::string());
+        CHECK(sink.check.ok());
+        CHECK_EQ(sink.check.matched(), committed.size());
+        CHECK_EQ(at.steps, k + 1);
+        CHECK_EQ(at.seq, k + 1);
+        CHECK(!at.finished);
+        // the market events of the steps so far, and no more
+        std::size_t consumed = 0;
+        for (std::size_t s = 0; s <= k; ++s) {
+            consumed += steps[s].events.size();
+        }
+        CHECK_EQ(at.next_event, consumed);
+        // carry on, appending to the journal as the resumed process does
+        sink.replaying = false;
+        ReplayPosition rest;
+        CHECK_EQ(replay_journal(engine, std::span<const JournalEntry>(journal).subspan(step_ends[k]), market, rest),
+                 std::string());
+        CHECK_EQ(engine.state_hash(), original_hash);
+        REQUIRE(committed.size() + sink.live.journals.size() == journal.size());
+        for (std::size_t i = 0; i < sink.live.journals.size(); ++i) {
+            CHECK(sink.live.journals[i].type == original.journals[step_ends[k] + i].type);
+            CHECK(sink.live.journals[i].payload == original.journals[step_ends[k] + i].payload);
+        }
+        // The replayed steps' equity points and the rest: the whole run's, as the original's.
+        CHECK(sink.live.equity_steps == original.equity_steps);
+    }
+}
+
+TEST(replay_refuses_other_data_or_config) {
+    const auto steps = scenario(5);
+    std::vector<marketdata::EventRecord> events;
+    const RecordingSink original = run(steps, 0, &events);
+    const std::vector<JournalEntry> journal = entries(original);
+    const auto md = default_md();
+    {  // one market event changed: its range's hash names the change
+        std::vector<marketdata::EventRecord> changed = events;
+        changed[40].v[0] += P(1);
+        ResumeSink sink(journal);
+        Engine engine(scenario_config(), md, sink, 0x1234);
+        VectorEvents market(changed);
+        ReplayPosition at;
+        const std::string error = replay_journal(engine, journal, market, at);
+        CHECK(error.find("market_range") != std::string::npos);
+        CHECK(error.find("the market data changed") != std::string::npos);
+    }
+    {  // the market data ends early
+        std::vector<marketdata::EventRecord> shorter(events.begin(), events.begin() + 30);
+        ResumeSink sink(journal);
+        Engine engine(scenario_config(), md, sink, 0x1234);
+        VectorEvents market(shorter);
+        ReplayPosition at;
+        CHECK(replay_journal(engine, journal, market, at).find("market event 30 is not in the market data") !=
+              std::string::npos);
+    }
+    {  // another configuration: the engine's own run_start differs from the journal's
+        FundConfig other = scenario_config();
+        other.execution.slippage_bps += 1;
+        ResumeSink sink(journal);
+        Engine engine(other, md, sink, 0x1234);
+        CHECK(!sink.check.ok());
+        CHECK(sink.check.error().find("different configuration") != std::string::npos);
+    }
+    {  // another data checksum
+        ResumeSink sink(journal);
+        Engine engine(scenario_config(), md, sink, 0x4321);
+        CHECK(sink.check.error().find("different market data") != std::string::npos);
+    }
+    {  // a step that replays to another state (a doctored intent) is caught by the output check
+        std::vector<std::vector<std::byte>> copies;
+        std::vector<JournalEntry> doctored = journal;
+        for (JournalEntry& e : doctored) {
+            if (e.type == RecordType::kIntent) {
+                IntentJournalRecord r{};
+                std::memcpy(static_cast<void*>(&r), e.payload.data(), sizeof r);
+                if (r.intent.kind == abi::IntentKind::ORDER) {
+                    r.intent.qty += Q(1);
+                    const auto bytes = record_bytes(r);
+                    copies.emplace_back(bytes.begin(), bytes.end());
+                    e.payload = copies.back();
+                    break;
+                }
+            }
+        }
+        ResumeSink sink(journal);
+        Engine engine(scenario_config(), md, sink, 0x1234);
+        VectorEvents market(events);
+        ReplayPosition at;
+        (void)replay_journal(engine, doctored, market, at);
+        CHECK(!sink.check.ok());
+        CHECK(sink.check.error().find("differs") != std::string::npos);
+    }
+}
+
+TEST(refusals_are_journaled_counted_and_never_executed) {
+    FundConfig config = default_config(2);
+    const auto md = default_md();
+    RecordingSink sink;
+    Engine engine(config, md, sink);
+    engine.on_market(quote(kT0, 1, P(999), P(1001), Q(100), Q(100)), 0);
+    engine.begin_step(1, kT0 + 1);
+    Refusal bad{};
+    bad.reason = abi::RejectReason::BAD_QUANTITY;
+    bad.copy = market(1, 1, 1, Side::BUY, Q(5), TimeInForce::DAY);
+    bad.copy.qty = 0x7FF8000000000000LL;  // a double NaN's bits in a fixed-point field
+    Refusal lost{};
+    lost.source = Refusal::Source::kVoidAnswer;
+    lost.reason = abi::RejectReason::AGENT_SILENT;
+    lost.copy = market(2, 1, 1, Side::BUY, Q(5), TimeInForce::DAY);
+    engine.refused(1, lost);
+    engine.refused(0, bad);
+    engine.submit(0, market(1, 2, 1, Side::SELL, Q(1), TimeInForce::DAY));
+    engine.end_step();
+    CHECK_EQ(engine.rejects(0, abi::RejectReason::BAD_QUANTITY), 1u);
+    CHECK_EQ(engine.rejects(1, abi::RejectReason::AGENT_SILENT), 1u);
+    std::vector<std::string> lines;
+    for (const auto& j : sink.journals) {
+        if (j.type == RecordType::kRefusal || j.type == RecordType::kIntent || j.type == RecordType::kOrder) {
+            lines.push_back(describe_record(j.type, j.payload));
+        }
+    }
+    REQUIRE(lines.size() == 4u);  // two refusals (slot order), the one intent, its one order
+    CHECK(lines[0].rfind("refusal seq=1 slot=0 agent=1 source=transport reason=BAD_QUANTITY", 0) == 0);
+    CHECK(lines[0].find("qty=9221120237041090560") != std::string::npos);
+    CHECK(lines[1].rfind("refusal seq=1 slot=1 agent=2 source=void_answer reason=AGENT_SILENT", 0) == 0);
+    CHECK(lines[2].rfind("intent seq=1 slot=0 agent=1 id=2", 0) == 0);
+    CHECK(lines[3].find("side=SELL") != std::string::npos);
+    // the book: the transport counts its own refusals; the engine adds only the void answers
+    abi::AgentBook book{};
+    engine.fill_book(0, book);
+    CHECK_EQ(book.account.intents_rejected, 0u);
+    engine.fill_book(1, book);
+    CHECK_EQ(book.account.intents_rejected, 1u);
 }
 
 TEST(describe_every_record_type) {
@@ -265,7 +456,7 @@ TEST(describe_every_record_type) {
             std::printf("      %s\n", line.c_str());
         }
     }
-    for (std::size_t t = 1; t <= 14; ++t) {
+    for (std::size_t t = 1; t <= 15; ++t) {
         if (t == static_cast<std::size_t>(RecordType::kTradingState) || t == static_cast<std::size_t>(RecordType::kPolicy)) {
             continue;  // may or may not occur in this scenario
         }

@@ -218,10 +218,13 @@ TEST(engine_fund_is_sum_of_agents) {
     CHECK_EQ(s.gross_exposure, M(15'060) + M(1'992));
     CHECK_EQ(s.net_exposure, -M(15'060) + M(1'992));
     CHECK(r.engine->invariants_hold());
-    const auto& eq = r.engine->equity();
-    REQUIRE(eq.size() == 4);
-    CHECK_EQ(eq[0].size(), 2u);
-    CHECK_EQ(eq[0].back().equity, s.nav);
+    // One call of Sink::equity per step, each with the fund's point then the three agents'.
+    const auto& eq = r.sink.equity_steps;
+    REQUIRE(eq.size() == 2);
+    CHECK_EQ(eq.back().size(), 4u);
+    CHECK_EQ(eq.back()[0].equity, s.nav);
+    CHECK_EQ(eq.back()[0].time, r.clock);
+    CHECK_EQ(eq.back()[1].equity, r.book(0).account.equity);
 }
 
 FUNDOS_TEST_MAIN

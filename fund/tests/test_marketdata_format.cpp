@@ -1,6 +1,7 @@
 // The .fmd format: write/read round trip, the sort order and its tie-breaks, rejection of bad
 // files, the k-way merge, civil time and US/Eastern DST, decimals, and the reader's page release.
 #include <cstring>
+#include <string>
 
 #include "check.hpp"
 #include "fundos/marketdata/civil_time.hpp"
@@ -231,6 +232,33 @@ TEST(merge_rejects_conflicting_instruments) {
     CHECK(!m.open({&ra, &rb}).ok());
 }
 
+TEST(fixed_point_and_time_text) {
+    CHECK_EQ(format_fixed(0, 6), std::string("0.000000"));
+    CHECK_EQ(format_fixed(-1, 6), std::string("-0.000001"));
+    CHECK_EQ(format_fixed(47'012'345'678, 8), std::string("470.12345678"));
+    CHECK_EQ(format_fixed(INT64_MIN, 6), std::string("-9223372036854.775808"));
+    CHECK_EQ(format_fixed(42, 0), std::string("42"));
+    CHECK_EQ(format_fixed(123'450'000, 8, Zeros::kTrim), std::string("1.2345"));
+    CHECK_EQ(format_fixed(5, 0, Zeros::kTrim), std::string("5"));
+    CHECK_EQ(format_fixed(0, 6, Zeros::kTrim), std::string("0"));
+    CHECK_EQ(format_fixed(1, 6, Zeros::kTrim), std::string("0.000001"));
+    CHECK_EQ(format_fixed(-1'500'000, 6, Zeros::kTrim), std::string("-1.5"));
+    CHECK_EQ(format_fixed(-2'000'000, 6, Zeros::kTrim), std::string("-2"));
+    CHECK_EQ(format_fixed(INT64_MIN, 6, Zeros::kTrim), std::string("-9223372036854.775808"));
+    for (const std::int64_t raw : {INT64_MIN, std::int64_t{-1}, std::int64_t{0}, std::int64_t{123'456'789}, INT64_MAX}) {
+        for (const Zeros zeros : {Zeros::kKeep, Zeros::kTrim}) {
+            CHECK(parse_fixed(format_fixed(raw, 6, zeros), 6) == raw);  // exact both ways
+        }
+    }
+    const fundos::abi::Timestamp leap_day_end =
+        static_cast<fundos::abi::Timestamp>(days_from_civil({2024, 2, 29})) * 86'400'000'000'000ULL +
+        86'399'999'999'999ULL;
+    CHECK_EQ(format_utc(0), std::string("1970-01-01T00:00:00.000000000Z"));
+    CHECK_EQ(format_utc(leap_day_end), std::string("2024-02-29T23:59:59.999999999Z"));
+    CHECK_EQ(format_utc(leap_day_end, TimeDigits::kSeconds), std::string("2024-02-29T23:59:59Z"));
+    CHECK_EQ(format_utc(1'704'205'920'000'000'123ULL), std::string("2024-01-02T14:32:00.000000123Z"));
+}
+
 TEST(civil_days_and_weekdays) {
     CHECK_EQ(days_from_civil({1970, 1, 1}), 0);
     CHECK_EQ(days_from_civil({2000, 3, 1}), 11017);
@@ -286,6 +314,9 @@ TEST(decimals_parse_exactly) {
     CHECK(!parse_fixed("1.2.3", 8).has_value());
     CHECK(!parse_fixed("99999999999999999999", 0).has_value());
     CHECK(!parse_fixed("100000000000", 8).has_value());  // 1e19 raw overflows i64
+    CHECK(parse_fixed("-9223372036854.775808", 6) == INT64_MIN);
+    CHECK(!parse_fixed("9223372036854.775808", 6).has_value());   // INT64_MAX + 1
+    CHECK(!parse_fixed("-9223372036854.775809", 6).has_value());  // INT64_MIN - 1
     CHECK(!parse_u64("-1").has_value());
     CHECK_EQ(parse_u64("18446744073709551615").value_or(0), UINT64_MAX);
     CHECK(!parse_u64("18446744073709551616").has_value());

@@ -15,6 +15,7 @@
 
 #include "check.hpp"
 #include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/config_source.hpp"
 
 namespace fs = std::filesystem;
 using fundos::runtime::LoadResult;
@@ -344,14 +345,7 @@ TEST(config_hash_follows_the_normalized_text) {
 }
 
 TEST(formatting_helpers) {
-    using fundos::runtime::format_decimal;
     using fundos::runtime::format_duration;
-    CHECK_EQ(format_decimal(123'450'000, 8), std::string("1.2345"));
-    CHECK_EQ(format_decimal(5, 0), std::string("5"));
-    CHECK_EQ(format_decimal(0, 6), std::string("0"));
-    CHECK_EQ(format_decimal(1, 6), std::string("0.000001"));
-    CHECK_EQ(format_decimal(-1'500'000, 6), std::string("-1.5"));
-    CHECK_EQ(format_decimal(INT64_MIN, 6), std::string("-9223372036854.775808"));
     CHECK_EQ(format_duration(0), std::string("0s"));
     CHECK_EQ(format_duration(3'600'000'000'000ULL), std::string("1h"));
     CHECK_EQ(format_duration(90'000'000'000ULL), std::string("90s"));
@@ -359,6 +353,71 @@ TEST(formatting_helpers) {
     CHECK_EQ(format_duration(7ULL), std::string("7ns"));
     CHECK_EQ(fundos::runtime::fnv1a64(""), 0xcbf29ce484222325ULL);
     CHECK_EQ(fundos::runtime::fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+}
+
+TEST(model_fields_of_issue_6_defaults_and_disabled_instruments) {
+    const fs::path dir = fresh_dir("model_fields");
+    touch(dir / "d.fmd");
+    const std::string text =
+        "{\"name\": \"t\", \"capital\": \"1000\", \"simulation\": {\"data\": [\"d.fmd\"]},"
+        " \"execution\": {\"venue\": {\"name\": \"v1\"}}, \"market_data\": {\"feed\": \"tcp://x:1\"},"
+        " \"instruments\": [{\"id\": 7, \"symbol\": \"A\", \"status\": \"disabled\"},"
+        " {\"id\": 8, \"symbol\": \"B\", \"currency\": \"EUR\"}, {\"id\": 9, \"symbol\": \"C\"}],"
+        " \"agents\": [{\"id\": 1, \"name\": \"x\", \"instruments\": [\"C\"], \"capital\": \"1\"}]}";
+    const LoadResult r = load_config_text(text, (dir / "c.json").string());
+    CHECK(r.ok());
+    if (!r.ok()) {
+        std::fprintf(stderr, "%s\n", r.error.c_str());
+        return;
+    }
+    // The Fund's table holds the enabled instruments in order; the disabled one is kept aside.
+    CHECK_EQ(r.config.instruments.size(), std::size_t{2});
+    CHECK_EQ(r.config.instruments[0].symbol, std::string("B"));
+    CHECK_EQ(r.config.instruments[0].currency, std::string("EUR"));
+    CHECK_EQ(r.config.instruments[1].currency, std::string("USD"));
+    CHECK_EQ(r.config.disabled_instruments.size(), std::size_t{1});
+    CHECK_EQ(r.config.execution.venue.name, std::string("v1"));
+    CHECK_EQ(r.config.market_data.feed, std::string("tcp://x:1"));
+    const nlohmann::json j = nlohmann::json::parse(fundos::runtime::config_to_json(r.config));
+    CHECK_EQ(j["instruments"][2]["symbol"].get<std::string>(), std::string("A"));
+    CHECK_EQ(j["instruments"][2]["status"].get<std::string>(), std::string("disabled"));
+    CHECK_EQ(j["execution"]["fill_model"].get<std::string>(), std::string("simulated"));
+    CHECK_EQ(j["market_data"]["source"].get<std::string>(), std::string("replay"));
+    // Normalized text loads to the same text again (from anywhere: the paths are absolute).
+    const LoadResult again = load_config_text(fundos::runtime::config_to_json(r.config), "db#t", "/");
+    CHECK(again.ok());
+    CHECK_EQ(fundos::runtime::config_to_json(again.config), fundos::runtime::config_to_json(r.config));
+    // Every instrument disabled: refused.
+    const LoadResult none = load_config_text(
+        "{\"name\": \"t\", \"capital\": \"1\", \"simulation\": {\"data\": [\"d.fmd\"]},"
+        " \"instruments\": [{\"id\": 7, \"symbol\": \"A\", \"status\": \"disabled\"}]}",
+        "src", dir.string());
+    CHECK(none.error.find("src: instruments: every instrument is disabled") != std::string::npos);
+}
+
+TEST(config_addresses) {
+    using fundos::runtime::ConfigAddress;
+    using fundos::runtime::parse_config_address;
+    ConfigAddress a;
+    std::string error;
+    CHECK(parse_config_address("demo.json", a, error) && a.kind == ConfigAddress::Kind::kFile && a.path == "demo.json");
+    CHECK(parse_config_address("sqlite:///srv/c%20d.db#demo", a, error));
+    CHECK(a.kind == ConfigAddress::Kind::kSqlite && a.path == "/srv/c d.db" && a.service == "demo");
+    CHECK_EQ(a.label, std::string("sqlite:///srv/c d.db"));
+    CHECK(parse_config_address("sqlite:rel/c.db", a, error) && fs::path(a.path).is_absolute() && a.service.empty());
+    CHECK(!parse_config_address("sqlite://host/c.db", a, error) && error.find("no host") != std::string::npos);
+    CHECK(!parse_config_address("sqlite:c.db?mode=ro", a, error));
+    CHECK(!parse_config_address("sqlite:c.db#bad name", a, error));
+    CHECK(parse_config_address("postgresql://u:secret@h:5/db?password=x&sslmode=require#f/agent", a, error));
+    CHECK(a.kind == ConfigAddress::Kind::kPostgres && a.service == "f/agent");
+    CHECK_EQ(a.conninfo, std::string("postgresql://u:secret@h:5/db?password=x&sslmode=require"));
+    CHECK_EQ(a.label, std::string("postgresql://u@h:5/db?sslmode=require"));
+    CHECK(!parse_config_address("postgresql:db", a, error));
+    // A database that is not there is a message naming it, never a file created.
+    const fs::path dir = fresh_dir("addresses");
+    const LoadResult r = fundos::runtime::load_config_source("sqlite:" + (dir / "none.db").string());
+    CHECK(r.error.find("none.db: no such database file") != std::string::npos);
+    CHECK(!fs::exists(dir / "none.db"));
 }
 
 int main(int argc, char** argv) {

@@ -1,9 +1,13 @@
 // Run outputs from hand-made fills and equity: report.json, fills.csv and equity.csv against
-// golden text (every figure worked out by hand in the comments), determinism, atomic writes.
+// golden text (every figure worked out by hand in the comments), determinism, atomic writes; the
+// equity recorder's one-pass figures, its row formatting and its constant memory.
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -12,14 +16,38 @@
 
 #include "check.hpp"
 #include "fundos/marketdata/civil_time.hpp"
+#include "fundos/marketdata/decimal.hpp"
 #include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/equity_recorder.hpp"
 #include "fundos/runtime/run_report.hpp"
+
+// Counting allocator: the recorder must not allocate per step, whatever the number of steps.
+// GCC 12 at -O2 inlines these replacements into std::allocator and then reports its own
+// operator delete as "mismatched" with malloc (a false positive: new and delete here are a pair).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+namespace {
+std::atomic<long> g_allocations{0};
+}
+void* operator new(std::size_t size) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size)) {
+        return p;
+    }
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace fs = std::filesystem;
 namespace abi = fundos::abi;
 namespace engine = fundos::engine;
 using engine::EquityPoint;
 using engine::FillRow;
+using fundos::runtime::EquityFigures;
+using fundos::runtime::EquityRecorder;
+using fundos::runtime::EquitySummary;
 using fundos::runtime::RunFacts;
 using fundos::runtime::RunResults;
 
@@ -28,7 +56,6 @@ namespace {
 const fs::path kTmp = FUNDOS_TEST_TMP_DIR;
 
 constexpr abi::Money kUnit = 1'000'000;  // 1.0 in Money and Quantity
-constexpr abi::Price kPriceUnit = 100'000'000;
 
 abi::Timestamp at(int year, unsigned month, unsigned day, int hh, int mm, std::uint64_t ns = 0) {
     const std::int64_t days = fundos::marketdata::days_from_civil({year, month, day});
@@ -98,6 +125,25 @@ std::vector<std::vector<EquityPoint>> make_equity() {
     return e;
 }
 
+/// The series above as the engine hands them out: per step, the fund's point then each agent's.
+std::vector<std::vector<EquityPoint>> steps_of(const std::vector<std::vector<EquityPoint>>& series) {
+    std::vector<std::vector<EquityPoint>> steps(series.empty() ? 0 : series[0].size());
+    for (std::size_t t = 0; t < steps.size(); ++t) {
+        for (const auto& scope : series) {
+            steps[t].push_back(scope[t]);
+        }
+    }
+    return steps;
+}
+
+EquitySummary make_summary(const engine::FundConfig& config) {
+    EquitySummary summary(config);
+    for (const auto& step : steps_of(make_equity())) {
+        summary.add(step);
+    }
+    return summary;
+}
+
 std::uint64_t rejects(std::size_t agent, abi::RejectReason reason) {
     if (agent == 0 && reason == abi::RejectReason::POSITION_LIMIT) return 3;
     if (agent == 0 && reason == abi::RejectReason::RATE_LIMIT) return 1;
@@ -122,12 +168,11 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
-/// An engine stand-in with the result accessors of engine::Engine.
+/// An engine stand-in with the result accessors of engine::Engine, and the run's equity figures.
 struct FakeEngine {
     std::vector<FillRow> fill_rows = make_fills();
-    std::vector<std::vector<EquityPoint>> series = make_equity();
+    EquitySummary summary = make_summary(make_config());
     [[nodiscard]] std::span<const FillRow> fills() const noexcept { return fill_rows; }
-    [[nodiscard]] const std::vector<std::vector<EquityPoint>>& equity() const noexcept { return series; }
     [[nodiscard]] std::uint64_t rejects(std::size_t a, abi::RejectReason r) const noexcept { return ::rejects(a, r); }
 };
 
@@ -239,7 +284,7 @@ std::string expected_report(const engine::FundConfig& config) {
 RunResults results_of(const FakeEngine& e) {
     RunResults r;
     r.fills = e.fills();
-    r.equity = e.equity();
+    r.equity = &e.summary;
     r.rejects = rejects;
     return r;
 }
@@ -249,6 +294,25 @@ fs::path fresh_dir(const std::string& name) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
+}
+
+std::size_t files_in(const fs::path& dir) {
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) {
+        ++files;
+    }
+    return files;
+}
+
+/// equity.csv of the hand-made series, written by the recorder as a run writes it.
+fundos::runtime::Status record_equity(const fs::path& dir, const engine::FundConfig& config, EquityRecorder& recorder) {
+    if (auto s = recorder.open(dir.string(), config); !s.ok()) {
+        return s;
+    }
+    for (const auto& step : steps_of(make_equity())) {
+        recorder.record(step);
+    }
+    return recorder.finish();
 }
 
 }  // namespace
@@ -283,6 +347,93 @@ TEST(sharpe_matches_its_definition) {
     char text[32];
     std::snprintf(text, sizeof text, "%.6f", sharpe);
     CHECK_EQ(std::string(text), std::string("0.131903"));
+    // The recorder's one-pass (Welford) figures agree with the two-pass ones to rounding.
+    const EquitySummary summary = make_summary(make_config());
+    const EquityFigures& fund = summary.scopes()[0];
+    CHECK_EQ(fund.returns, 4ULL);
+    CHECK(std::fabs(fund.return_mean - mean) <= 1e-15);
+    CHECK(std::fabs(fund.return_m2 - ss) <= 1e-15);
+    REQUIRE(fund.sharpe(504.0).has_value());
+    CHECK(std::fabs(*fund.sharpe(504.0) - sharpe) <= 1e-12);
+    CHECK(!fund.sharpe(std::nullopt).has_value());
+    // beta is flat: every return is 0, sd = 0 exactly, no Sharpe.
+    CHECK_EQ(summary.scopes()[2].return_m2, 0.0);
+    CHECK(!summary.scopes()[2].sharpe(504.0).has_value());
+}
+
+TEST(running_figures_by_hand) {
+    const EquitySummary summary = make_summary(make_config());
+    REQUIRE(summary.scopes().size() == 3);
+    // Fund 1010000, 1005000, 1020000, 1000000 from 1000000: peak 1020000, fall 20000.
+    const EquityFigures& fund = summary.scopes()[0];
+    CHECK_EQ(fund.points, 4ULL);
+    CHECK_EQ(fund.peak, 1'020'000 * kUnit);
+    CHECK_EQ(fund.max_drawdown_amount, 20'000 * kUnit);
+    CHECK_EQ(fund.max_drawdown, 20'000.0 / 1'020'000.0);
+    CHECK_EQ(fund.final_equity(), 1'000'000 * kUnit);
+    CHECK_EQ(fund.last.realized, 12'345 * kUnit / 100);
+    CHECK_EQ(fund.last.gross, 500'000 * kUnit);
+    // alpha 505000, 505000, 510000, 490000 from 500000: peak 510000, fall 20000.
+    const EquityFigures& alpha = summary.scopes()[1];
+    CHECK_EQ(alpha.max_drawdown_amount, 20'000 * kUnit);
+    CHECK_EQ(alpha.max_drawdown, 20'000.0 / 510'000.0);
+    // An earlier, deeper fall in fraction but not in money: 100 -> 50 (0.5, 50), 1000 -> 900 (0.1, 100).
+    EquityFigures f(100 * kUnit);
+    for (const abi::Money e : {50, 1000, 900}) {
+        EquityPoint p;
+        p.equity = e * kUnit;
+        f.add(p);
+    }
+    CHECK_EQ(f.max_drawdown, 0.5);
+    CHECK_EQ(f.max_drawdown_amount, 100 * kUnit);
+    // Returns only where the previous equity is positive: 100 -> 0 -> 10 -> 20 gives -1 and 1.
+    EquityFigures z(100 * kUnit);
+    for (const abi::Money e : {0, 10, 20}) {
+        EquityPoint p;
+        p.equity = e * kUnit;
+        z.add(p);
+    }
+    CHECK_EQ(z.returns, 2ULL);
+    CHECK_EQ(z.return_mean, 0.0);
+    CHECK_EQ(z.return_m2, 2.0);  // (-1 - 0)^2 + (1 - 0)^2
+    // No points: the capital, no drawdown, no Sharpe.
+    const EquityFigures none(7 * kUnit);
+    CHECK_EQ(none.final_equity(), 7 * kUnit);
+    CHECK_EQ(none.max_drawdown, 0.0);
+    CHECK(!none.sharpe(252.0).has_value());
+}
+
+TEST(periods_per_year_counts_utc_days) {
+    // The golden series: 4 steps on 2 UTC days: 252 * 4 / 2 = 504.
+    const EquitySummary golden = make_summary(make_config());
+    CHECK_EQ(golden.days(), 2ULL);
+    REQUIRE(golden.periods_per_year().has_value());
+    CHECK_EQ(golden.periods_per_year().value_or(0.0), 504.0);
+    // 390 minute bars a day (14:30..20:59 UTC) over 3 days: 252 * 390 = 98280. Midnight UTC
+    // starts a day; two steps at the same time stay one day.
+    engine::FundConfig config = make_config();
+    config.agents.clear();
+    EquitySummary minutes(config);
+    for (unsigned day = 2; day <= 4; ++day) {
+        for (int m = 0; m < 390; ++m) {
+            EquityPoint p;
+            p.time = at(2024, 1, day, 14 + (30 + m) / 60, (30 + m) % 60);
+            p.equity = config.capital;
+            minutes.add(std::span<const EquityPoint>(&p, 1));
+        }
+    }
+    CHECK_EQ(minutes.days(), 3ULL);
+    CHECK_EQ(minutes.periods_per_year().value_or(0.0), 98'280.0);
+    EquitySummary midnight(config);
+    for (const abi::Timestamp t : {at(2024, 1, 2, 23, 59, 999'999'999), at(2024, 1, 3, 0, 0), at(2024, 1, 3, 0, 0)}) {
+        EquityPoint p;
+        p.time = t;
+        midnight.add(std::span<const EquityPoint>(&p, 1));
+    }
+    CHECK_EQ(midnight.days(), 2ULL);
+    CHECK_EQ(midnight.periods_per_year().value_or(0.0), 378.0);  // 252 * 3 / 2
+    CHECK(!EquitySummary(config).periods_per_year().has_value());
+    CHECK(!EquitySummary().periods_per_year().has_value());
 }
 
 TEST(fills_csv_golden) {
@@ -293,8 +444,95 @@ TEST(fills_csv_golden) {
 
 TEST(equity_csv_golden) {
     const engine::FundConfig config = make_config();
-    const auto equity = make_equity();
-    CHECK_EQ(fundos::runtime::equity_csv(config, equity), std::string(kEquity));
+    const fs::path dir = fresh_dir("equity_golden");
+    EquityRecorder recorder;
+    REQUIRE(record_equity(dir, config, recorder).ok());
+    CHECK_EQ(read_file(dir / "equity.csv"), std::string(kEquity));
+    CHECK_EQ(files_in(dir), std::size_t{1});  // the temporary file became equity.csv
+    // The recorder's figures are the ones the report is written from.
+    CHECK_EQ(recorder.summary().scopes()[0].max_drawdown_amount, 20'000 * kUnit);
+}
+
+TEST(equity_rows_format_as_the_other_outputs) {
+    // Money and times as marketdata::format_fixed / format_utc write them, at the edges too.
+    engine::FundConfig config = make_config();
+    const std::vector<abi::Money> values = {0,         1,          -1,          999'999,         -999'999,
+                                            1'000'000, -1'000'000, 123'456'789, -987'654'321'012, INT64_MAX,
+                                            INT64_MIN, INT64_MIN + 1};
+    config.agents.resize(values.size() - 1);
+    for (std::size_t a = 0; a < config.agents.size(); ++a) {
+        config.agents[a].id = static_cast<std::uint32_t>(a + 1);
+        config.agents[a].name = std::string("a").append(std::to_string(a));  // GCC 12 -Wrestrict false positive on "a" + ...
+    }
+    const std::vector<abi::Timestamp> times = {0,
+                                               1,
+                                               kT2,
+                                               at(2024, 2, 29, 23, 59, 999'999'999),
+                                               at(2000, 3, 1, 0, 0),
+                                               at(2100, 12, 31, 23, 59, 999'999'999),
+                                               UINT64_MAX};
+    const fs::path dir = fresh_dir("equity_format");
+    EquityRecorder recorder;
+    REQUIRE(recorder.open(dir.string(), config).ok());
+    std::string expected = "time,fund";
+    for (const auto& a : config.agents) {
+        expected += ',' + a.name;
+    }
+    expected += '\n';
+    std::vector<EquityPoint> step(values.size());
+    for (std::size_t t = 0; t < times.size(); ++t) {
+        expected += fundos::marketdata::format_utc(times[t]);
+        for (std::size_t c = 0; c < values.size(); ++c) {
+            step[c].time = times[t];
+            step[c].equity = values[(c + t) % values.size()];
+            expected += ',' + fundos::marketdata::format_fixed(step[c].equity, abi::MONEY_DECIMALS);
+        }
+        expected += '\n';
+        recorder.record(step);
+    }
+    // A step with fewer points than scopes leaves the missing cells empty (defensive).
+    recorder.record(std::span<const EquityPoint>(step).first(1));
+    expected += fundos::marketdata::format_utc(times.back()) + ',' +
+                fundos::marketdata::format_fixed(step[0].equity, abi::MONEY_DECIMALS) +
+                std::string(values.size() - 1, ',') + '\n';
+    REQUIRE(recorder.finish().ok());
+    CHECK_EQ(read_file(dir / "equity.csv"), expected);
+}
+
+TEST(recorder_memory_does_not_grow_with_steps) {
+    engine::FundConfig config = make_config();
+    const fs::path dir = fresh_dir("equity_memory");
+    const long before_open = g_allocations.load();
+    {
+        EquityRecorder recorder;
+        REQUIRE(recorder.open(dir.string(), config).ok());
+        CHECK(g_allocations.load() > before_open);  // the counter sees open's buffer
+        std::vector<EquityPoint> step(1 + config.agents.size());
+        const abi::Timestamp t0 = kT1;
+        const auto feed = [&](std::uint64_t from, std::uint64_t to) {
+            for (std::uint64_t i = from; i < to; ++i) {
+                for (std::size_t c = 0; c < step.size(); ++c) {
+                    step[c].time = t0 + i * 60'000'000'000ULL;  // a step a minute: days go by too
+                    step[c].equity = static_cast<abi::Money>(1'000'000 * kUnit + (i * 7919 + c * 104729) % 100'000'000);
+                }
+                recorder.record(step);
+            }
+        };
+        feed(0, 10);
+        const long allocations = g_allocations.load();
+        const std::size_t heap = recorder.heap_bytes();
+        feed(10, 1'000'000);
+        CHECK_EQ(g_allocations.load() - allocations, 0L);
+        CHECK_EQ(recorder.heap_bytes(), heap);
+        CHECK(heap < 2 * EquityRecorder::kBufferBytes);
+        CHECK(recorder.status().ok());
+        CHECK_EQ(recorder.summary().scopes()[0].points, 1'000'000ULL);
+        constexpr std::uint64_t kDay = 86'400'000'000'000ULL;
+        CHECK_EQ(recorder.summary().days(), (t0 + 999'999 * 60'000'000'000ULL) / kDay - t0 / kDay + 1);
+        CHECK(fs::file_size(dir / "equity.csv.tmp") > 1'000'000ULL * 30);
+        // Destroyed unfinished (a run that failed): its temporary file goes with it.
+    }
+    CHECK_EQ(files_in(dir), std::size_t{0});
 }
 
 TEST(writes_the_three_files_identically_each_time) {
@@ -302,7 +540,12 @@ TEST(writes_the_three_files_identically_each_time) {
     const FakeEngine e;
     const fs::path a = fresh_dir("run_a");
     const fs::path b = fresh_dir("run_b");
-    REQUIRE(fundos::runtime::write_run_outputs(a.string(), config, make_facts(), e).ok());
+    // As FundRun::finish: the recorder's equity.csv, then the rest from its figures.
+    EquityRecorder recorder_a;
+    EquityRecorder recorder_b;
+    REQUIRE(record_equity(a, config, recorder_a).ok());
+    REQUIRE(record_equity(b, config, recorder_b).ok());
+    REQUIRE(fundos::runtime::write_run_outputs(a.string(), config, make_facts(), e, recorder_a.summary()).ok());
     REQUIRE(fundos::runtime::write_run_outputs(b.string(), config, make_facts(), results_of(e)).ok());
     for (const char* name : {"report.json", "fills.csv", "equity.csv"}) {
         CHECK(fs::exists(a / name));
@@ -312,14 +555,14 @@ TEST(writes_the_three_files_identically_each_time) {
     CHECK(read_file(a / "fills.csv") == kFills);
     CHECK(read_file(a / "equity.csv") == kEquity);
     // Nothing else is left behind (no temporary files).
-    std::size_t files = 0;
-    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(a)) {
-        ++files;
-    }
-    CHECK_EQ(files, std::size_t{3});
+    CHECK_EQ(files_in(a), std::size_t{3});
     // Writing again replaces the files.
-    REQUIRE(fundos::runtime::write_run_outputs(a.string(), config, make_facts(), e).ok());
+    REQUIRE(fundos::runtime::write_run_outputs(a.string(), config, make_facts(), e, e.summary).ok());
     CHECK(read_file(a / "fills.csv") == kFills);
+    EquityRecorder again;
+    REQUIRE(record_equity(a, config, again).ok());
+    CHECK(read_file(a / "equity.csv") == kEquity);
+    CHECK_EQ(files_in(a), std::size_t{3});
 }
 
 TEST(an_empty_run) {
@@ -338,29 +581,39 @@ TEST(an_empty_run) {
     CHECK(j["agents"].empty());
     CHECK(report.find("\"agents\": []\n}\n") != std::string::npos);
     CHECK_EQ(fundos::runtime::fills_csv(config, {}), std::string("time,agent,instrument,intent_id,side,qty,price,fee,internal\n"));
-    CHECK_EQ(fundos::runtime::equity_csv(config, {}), std::string("time,fund\n"));
+    // A recorder given no step: the same report, and equity.csv is its header.
+    const fs::path dir = fresh_dir("empty_run");
+    EquityRecorder recorder;
+    REQUIRE(recorder.open(dir.string(), config).ok());
+    REQUIRE(recorder.finish().ok());
+    CHECK_EQ(read_file(dir / "equity.csv"), std::string("time,fund\n"));
+    RunResults empty;
+    empty.equity = &recorder.summary();
+    CHECK_EQ(fundos::runtime::report_json(config, facts, empty), report);
 }
 
 TEST(write_failure_is_reported) {
     const engine::FundConfig config = make_config();
     const FakeEngine e;
-    const auto s = fundos::runtime::write_run_outputs((kTmp / "no/such/folder").string(), config, make_facts(), e);
+    const auto s = fundos::runtime::write_run_outputs((kTmp / "no/such/folder").string(), config, make_facts(), e,
+                                                      e.summary);
     CHECK(!s.ok());
     CHECK(s.message().find("no/such/folder") != std::string::npos);
+    // The recorder: open fails and says where; records are still summed, never written, and
+    // finish reports the failure.
+    EquityRecorder recorder;
+    const auto opened = recorder.open((kTmp / "no/such/folder").string(), config);
+    CHECK(!opened.ok());
+    CHECK(opened.message().find("no/such/folder/equity.csv.tmp") != std::string::npos);
+    CHECK(recorder.opened());
+    for (const auto& step : steps_of(make_equity())) {
+        recorder.record(step);
+    }
+    CHECK_EQ(recorder.summary().scopes()[0].points, 4ULL);
+    CHECK(!recorder.status().ok());
+    CHECK(!recorder.finish().ok());
+    CHECK(!EquityRecorder().finish().ok());  // never opened
 }
 
-TEST(formatting) {
-    using fundos::runtime::format_fixed;
-    using fundos::runtime::format_time;
-    CHECK_EQ(format_fixed(0, 6), std::string("0.000000"));
-    CHECK_EQ(format_fixed(-1, 6), std::string("-0.000001"));
-    CHECK_EQ(format_fixed(47'012'345'678, 8), std::string("470.12345678"));
-    CHECK_EQ(format_fixed(INT64_MIN, 6), std::string("-9223372036854.775808"));
-    CHECK_EQ(format_fixed(42, 0), std::string("42"));
-    CHECK_EQ(format_time(0), std::string("1970-01-01T00:00:00.000000000Z"));
-    CHECK_EQ(format_time(kT2), std::string("2024-01-02T14:32:00.000000123Z"));
-    CHECK_EQ(format_time(at(2024, 2, 29, 23, 59, 999'999'999)), std::string("2024-02-29T23:59:00.999999999Z"));
-    (void)kPriceUnit;
-}
 
 FUNDOS_TEST_MAIN

@@ -1,8 +1,8 @@
 // fund: the FundOS Fund process.
 //
 // Usage:
-//   fund run --config FILE [--run-dir DIR] [--quiet]
-//   fund check-config FILE [--print]
+//   fund run --config SOURCE [--run-dir DIR] [--resume] [--quiet]
+//   fund check-config SOURCE|- [--print] [--label NAME]
 //   fund journal FILE [--json]
 //   fund --help | --version
 //
@@ -19,6 +19,7 @@
 #include "fundos/engine/journal_records.hpp"
 #include "fundos/process/fund_run.hpp"
 #include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/config_source.hpp"
 #include "fundos/runtime/journal.hpp"
 
 namespace {
@@ -27,13 +28,13 @@ constexpr const char* kUsage = R"(NAME
     fund - the FundOS Fund process
 
 SYNOPSIS
-    fund run --config FILE [--run-dir DIR] [--quiet]
-    fund check-config FILE [--print]
+    fund run --config SOURCE [--run-dir DIR] [--resume] [--quiet]
+    fund check-config SOURCE|- [--print] [--label NAME]
     fund journal FILE [--json]
     fund --help | --version
 
 DESCRIPTION
-    run           Run the Fund in the mode FILE configures (simulation: replay the market data
+    run           Run the Fund in the mode SOURCE configures (simulation: replay the market data
                   on a deterministic clock, in lock-step with the configured agents). The run
                   folder DIR (default runs/NAME, NAME from the configuration) receives
                   journal.fj, report.json, fills.csv and equity.csv, and holds the agents'
@@ -43,21 +44,35 @@ DESCRIPTION
                   stdout carries one JSON object per line: ready, agent, progress, done
                   (docs/FUND.md); stderr carries messages for people.
                   SIGTERM or SIGINT: the current step finishes, working orders are canceled,
-                  the report is written, exit 0.
-    check-config  Load and check FILE; with --print, write its normalized form (every default
-                  filled in, paths absolute) to stdout.
+                  the report is written, exit 0. A DIR that already holds a journal is refused
+                  unless --resume is given.
+    check-config  Load and check SOURCE (or, with -, a JSON document on stdin: messages name
+                  it NAME, default <stdin>, and relative paths are relative to the current
+                  folder); with --print, write its normalized form (every default filled in,
+                  paths absolute) to stdout.
     journal       Print the journal FILE, one line per record (--json: one JSON object per
                   line). A torn last record (the Fund was killed mid-write) is reported, not
                   an error; corruption before the end is.
 
 OPTIONS
-    --config FILE   the configuration (JSON; schema/fund-config.schema.json)
+    --config SOURCE the configuration: a JSON file (schema/fund-config.schema.json), or a
+                    configuration database (docs/CONFIG.md):
+                      sqlite:///ABSOLUTE/PATH.db[#SERVICE]   sqlite:RELATIVE/PATH.db[#SERVICE]
+                      postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=...][#SERVICE]
+                    SERVICE is the Fund's name; without it the database must hold exactly one.
+                    The database's schema must be the version this Fund reads (2); run
+                    `fundos config init URL` to create or migrate it.
     --run-dir DIR   the run folder (created if missing)
+    --resume        recover a Fund that was killed: replay DIR/journal.fj (its torn tail and
+                    any step not committed whole are dropped) into the engine, then go on with
+                    the next market event, appending to the same journal. The configuration
+                    and the market data must be the ones the journal was written with.
     --quiet         no progress events
 
 EXIT STATUS
-    0 success; 1 failure while running (I/O, agents missing at start); 2 bad configuration,
-    bad input or bad usage.
+    0 success; 1 failure while running (I/O, agents missing at start); 2 bad configuration
+    (including a database that cannot be read: unreachable, wrong password, old schema), bad
+    input or bad usage.
 )";
 
 int usage_error(const std::string& message) {
@@ -76,32 +91,54 @@ int cmd_run(const std::vector<std::string>& args) {
             options.run_dir = args[++i];
         } else if (arg == "--quiet") {
             options.quiet_progress = true;
+        } else if (arg == "--resume") {
+            options.resume = true;
         } else {
             return usage_error("run: unexpected argument " + arg);
         }
     }
     if (options.config_path.empty()) {
-        return usage_error("run: --config FILE is required");
+        return usage_error("run: --config SOURCE is required");
     }
     return fundos::process::run_fund(options);
 }
 
 int cmd_check_config(const std::vector<std::string>& args) {
     std::string path;
+    std::string label;
     bool print = false;
-    for (const std::string& arg : args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
         if (arg == "--print") {
             print = true;
-        } else if (path.empty() && !arg.starts_with("--")) {
+        } else if (arg == "--label" && i + 1 < args.size()) {
+            label = args[++i];
+        } else if (path.empty() && (!arg.starts_with("--") || arg == "-")) {
             path = arg;
         } else {
             return usage_error("check-config: unexpected argument " + arg);
         }
     }
     if (path.empty()) {
-        return usage_error("check-config: FILE is required");
+        return usage_error("check-config: SOURCE is required");
     }
-    const fundos::runtime::LoadResult loaded = fundos::runtime::load_config(path);
+    if (!label.empty() && path != "-") {
+        return usage_error("check-config: --label goes with - (a document on stdin)");
+    }
+    fundos::runtime::LoadResult loaded;
+    if (path == "-") {
+        std::string text;
+        char buffer[65536];
+        std::size_t got = 0;
+        while ((got = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) {
+            text.append(buffer, got);
+        }
+        path = label.empty() ? "<stdin>" : label;
+        loaded = fundos::runtime::load_config_text(text, path, "");
+    } else {
+        loaded = fundos::runtime::load_config_source(path);
+        path = loaded.config.source.empty() ? path : loaded.config.source;
+    }
     if (!loaded.ok()) {
         std::fprintf(stderr, "fund: %s\n", loaded.error.c_str());
         return 2;

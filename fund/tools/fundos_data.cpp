@@ -83,30 +83,6 @@ int fail(const md::Status& status) {
     return 1;
 }
 
-std::string format_time(fundos::abi::Timestamp t) {
-    const auto seconds = static_cast<std::int64_t>(t / 1'000'000'000ULL);
-    const auto nanos = static_cast<unsigned long long>(t % 1'000'000'000ULL);
-    const md::CivilDate d = md::civil_from_days(seconds / md::SECONDS_PER_DAY);
-    const std::int64_t s = seconds % md::SECONDS_PER_DAY;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09lluZ", d.year, d.month, d.day,
-                  static_cast<int>(s / 3600), static_cast<int>(s / 60 % 60), static_cast<int>(s % 60), nanos);
-    return buf;
-}
-
-std::string format_fixed(std::int64_t v, int decimals) {
-    std::int64_t scale = 1;
-    for (int i = 0; i < decimals; ++i) {
-        scale *= 10;
-    }
-    const bool negative = v < 0;
-    const auto mag = static_cast<unsigned long long>(negative ? -(v + 1) + 1 : v);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%s%llu.%0*llu", negative ? "-" : "", mag / static_cast<unsigned long long>(scale),
-                  decimals, mag % static_cast<unsigned long long>(scale));
-    return buf;
-}
-
 struct Args {
     std::string out;
     std::vector<std::string> positional;
@@ -241,14 +217,14 @@ int cmd_info(int argc, char** argv) {
     std::printf("  BAR             %" PRIu64 "\n", h.kind_counts[0]);
     std::printf("  QUOTE           %" PRIu64 "\n", h.kind_counts[1]);
     std::printf("  TRADE           %" PRIu64 "\n", h.kind_counts[2]);
-    std::printf("first time        %s (%" PRIu64 ")\n", format_time(h.first_time).c_str(), h.first_time);
-    std::printf("last time         %s (%" PRIu64 ")\n", format_time(h.last_time).c_str(), h.last_time);
+    std::printf("first time        %s (%" PRIu64 ")\n", md::format_utc(h.first_time).c_str(), h.first_time);
+    std::printf("last time         %s (%" PRIu64 ")\n", md::format_utc(h.last_time).c_str(), h.last_time);
     const bool ok = reader.verify_checksum();
     std::printf("checksum          0x%016" PRIx64 " %s\n", h.checksum, ok ? "ok" : "MISMATCH");
     std::printf("\n  id  symbol           tick_size     lot_size\n");
     for (const md::InstrumentRecord& r : reader.instruments()) {
-        std::printf("%4u  %-15.16s  %-12s  %s\n", r.instrument_id, r.symbol, format_fixed(r.tick_size, 8).c_str(),
-                    format_fixed(r.lot_size, 6).c_str());
+        std::printf("%4u  %-15.16s  %-12s  %s\n", r.instrument_id, r.symbol, md::format_fixed(r.tick_size, 8).c_str(),
+                    md::format_fixed(r.lot_size, 6).c_str());
     }
     return ok ? 0 : 1;
 }

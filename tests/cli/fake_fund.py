@@ -83,7 +83,9 @@ def run(argv: list[str]) -> int:
     emit({"event": "ready", "run_dir": str(run_dir), "socket": str(run_dir / "fund.sock"),
           "control": str(run_dir / "control.sock"), "total_events": steps * 10,
           "agents": [{"id": a["id"], "name": a["name"], "command": a.get("command", []),
-                      "working_dir": a.get("working_dir", ""), "wake": a.get("wake", "spin")} for a in agents]})
+                      "working_dir": a.get("working_dir", ""), "wake": a.get("wake", "spin"),
+                      "instruments": a.get("instruments", []), "restart": a.get("restart", "no"),
+                      "max_restarts": a.get("max_restarts", 3)} for a in agents]})
     if scenario == "crash":
         print("fund: internal error: the sequencer lost its mind", file=sys.stderr)
         return 1

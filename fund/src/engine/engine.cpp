@@ -276,6 +276,12 @@ struct Engine::Impl {
         char why[16] = {};
     };
 
+    struct RefusalCall {
+        Refusal refusal{};
+        std::uint16_t slot = 0;
+        std::uint32_t order = 0;  // call order within the step: an agent's ring order
+    };
+
     // ---- configuration (a copy: the caller's object need not outlive the engine)
     const FundConfig config;
     Sink& sink;
@@ -300,8 +306,9 @@ struct Engine::Impl {
     std::uint64_t step_first_order = 0;        // first order id created by the current end_step
     std::vector<Pending> pending;
     std::vector<SilentCall> silent_calls;
+    std::vector<RefusalCall> refusals;
     std::vector<FillRow> fills;
-    std::vector<std::vector<EquityPoint>> equity;
+    std::vector<EquityPoint> step_equity;  // this step's points for Sink::equity: [0] fund, then agents
     bool finished = false;
     bool faulted = false;
 
@@ -387,7 +394,7 @@ struct Engine::Impl {
         }
         unallocated = cfg.capital - allocated;
         fund_rate.configure(cfg.limits.max_intents_per_window, cfg.limits.rate_window_ns);
-        equity.resize(1 + na);
+        step_equity.resize(1 + na);
         orders.reserve(4096);
         parents.resize(ni);
         parents_done.assign(ni, 0);
@@ -396,6 +403,7 @@ struct Engine::Impl {
         }
         pending.reserve(1024);
         silent_calls.reserve(abi::MAX_AGENTS);
+        refusals.reserve(256);
         fills.reserve(1 << 16);
         idx.reserve(4096);
         alloc_in.reserve(4096);
@@ -986,6 +994,7 @@ struct Engine::Impl {
     void submit(std::uint16_t slot, const abi::IntentRecord& intent) {
         Pending p;
         p.intent = intent;
+        p.intent.commit = 0;  // a ring position, not part of the decision (journal_records.hpp)
         p.slot = slot;
         pending.push_back(p);
     }
@@ -997,8 +1006,47 @@ struct Engine::Impl {
         silent_calls.push_back(c);
     }
 
+    void refused(std::uint16_t slot, const Refusal& refusal) {
+        RefusalCall c;
+        c.refusal = refusal;
+        c.refusal.copy.commit = 0;  // as in submit()
+        c.slot = slot;
+        c.order = static_cast<std::uint32_t>(refusals.size());
+        refusals.push_back(c);
+    }
+
+    /// Journal and count the step's refusals: slot order, then call order (the agents' polling
+    /// interleaving is wall-clock; each agent's own order is its ring's).
+    void journal_refusals() {
+        std::sort(refusals.begin(), refusals.end(), [](const RefusalCall& a, const RefusalCall& b) {
+            return a.slot != b.slot ? a.slot < b.slot : a.order < b.order;
+        });
+        for (const RefusalCall& c : refusals) {
+            RefusalRecord r{};
+            r.intent = c.refusal.copy;
+            r.step_seq = step_seq;
+            r.clock = clock;
+            r.ring_position = c.refusal.ring_position;
+            r.commit_seen = c.refusal.commit_seen;
+            r.slot = c.slot;
+            r.reason = static_cast<std::uint16_t>(c.refusal.reason);
+            r.source = static_cast<std::uint8_t>(c.refusal.source);
+            if (c.slot < agents.size()) {
+                Agent& a = agents[c.slot];
+                r.agent_id = a.id;
+                ++a.rejects[static_cast<std::size_t>(c.refusal.reason) % kReasonSlots];
+                if (c.refusal.source != Refusal::Source::kTransport) {
+                    ++a.rejected;  // the transport counted only the records it refused itself
+                }
+            }
+            sink.journal(RecordType::kRefusal, record_bytes(r));
+        }
+        refusals.clear();
+    }
+
     void end_step() {
         step_first_order = next_order_id;
+        journal_refusals();
         std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
             if (a.intent.agent_id != b.intent.agent_id) {
                 return a.intent.agent_id < b.intent.agent_id;
@@ -1037,27 +1085,24 @@ struct Engine::Impl {
         compact();
 
         const Totals f = fund_totals();
-        EquityPoint fp;
-        fp.time = clock;
-        fp.equity = f.equity;
-        fp.gross = f.gross;
-        fp.net = f.net;
-        fp.fees = f.fees;
-        fp.realized = f.realized;
-        fp.unrealized = f.unrealized;
-        equity[0].push_back(fp);
+        // The step's points go to the sink and are overwritten next step: no series is kept
+        // here, so a run of millions of steps needs no more memory than a run of one.
+        const auto point = [this](const Totals& t) {
+            EquityPoint p;
+            p.time = clock;
+            p.equity = t.equity;
+            p.gross = t.gross;
+            p.net = t.net;
+            p.fees = t.fees;
+            p.realized = t.realized;
+            p.unrealized = t.unrealized;
+            return p;
+        };
+        step_equity[0] = point(f);
         for (std::size_t ai = 0; ai < agents.size(); ++ai) {
-            const Totals t = agent_totals(agents[ai]);
-            EquityPoint ep;
-            ep.time = clock;
-            ep.equity = t.equity;
-            ep.gross = t.gross;
-            ep.net = t.net;
-            ep.fees = t.fees;
-            ep.realized = t.realized;
-            ep.unrealized = t.unrealized;
-            equity[1 + ai].push_back(ep);
+            step_equity[1 + ai] = point(agent_totals(agents[ai]));
         }
+        sink.equity(std::span<const EquityPoint>(step_equity));
         StepEndRecord r{};
         r.seq = step_seq;
         r.clock = clock;
@@ -1636,12 +1681,13 @@ struct Engine::Impl {
         state.unrealized_pnl = f.unrealized;
         state.fees = f.fees;
         std::memset(state.reserved_80, 0, sizeof state.reserved_80);
-        for (std::size_t i = 0; i < abi::MAX_INSTRUMENTS; ++i) {
-            abi::InstrumentEntry& e = state.instruments[i];
-            e = abi::InstrumentEntry{};
-            if (i >= instruments.size()) {
-                continue;
-            }
+        // Rows in use are built whole and stored; the unused rows are zeroed with one memset (a
+        // value-initialisation per row of all 64 cost as much as the rest of a step).
+        const std::size_t used = std::min<std::size_t>(instruments.size(), abi::MAX_INSTRUMENTS);
+        std::memset(static_cast<void*>(state.instruments + used), 0,
+                    (abi::MAX_INSTRUMENTS - used) * sizeof(abi::InstrumentEntry));
+        for (std::size_t i = 0; i < used; ++i) {
+            abi::InstrumentEntry e{};
             const Instrument& in = instruments[i];
             e.instrument_id = in.id;
             e.status = !in.in_data ? abi::InstrumentStatus::HALTED
@@ -1659,11 +1705,12 @@ struct Engine::Impl {
             e.quote_time = in.quote_time;
             e.trade_time = in.last_time;
             e.session_volume = in.session_volume;
+            state.instruments[i] = e;
         }
     }
 
     void fill_book(std::uint16_t slot, abi::AgentBook& book) const noexcept {
-        book = abi::AgentBook{};
+        std::memset(static_cast<void*>(&book), 0, offsetof(abi::AgentBook, positions));  // the head only
         book.seq = step_seq;
         if (slot >= agents.size()) {
             return;
@@ -1689,6 +1736,7 @@ struct Engine::Impl {
                 continue;
             }
             abi::Position& p = book.positions[n++];
+            p = abi::Position{};
             const PositionLedger& l = a.pos[i];
             p.instrument_id = instruments[i].id;
             p.qty = l.qty;
@@ -1752,6 +1800,13 @@ void Engine::silent(std::uint16_t slot, const char* why) noexcept {
     FUNDOS_ENGINE_GUARDED(impl_->silent(slot, why))
 }
 
+void Engine::refused(std::uint16_t slot, const Refusal& refusal) noexcept {
+    if (impl_->finished) {
+        return;
+    }
+    FUNDOS_ENGINE_GUARDED(impl_->refused(slot, refusal))
+}
+
 void Engine::end_step() noexcept {
     if (impl_->finished) {
         return;
@@ -1771,8 +1826,6 @@ void Engine::finish(const char* why) noexcept { FUNDOS_ENGINE_GUARDED(impl_->fin
 #undef FUNDOS_ENGINE_GUARDED
 
 std::span<const FillRow> Engine::fills() const noexcept { return impl_->fills; }
-
-const std::vector<std::vector<EquityPoint>>& Engine::equity() const noexcept { return impl_->equity; }
 
 std::uint64_t Engine::rejects(std::size_t agent_index, abi::RejectReason reason) const noexcept {
     const auto r = static_cast<std::size_t>(reason);

@@ -1,11 +1,13 @@
 // describe_record and the journal record tables (journal_records.hpp).
 #include "fundos/engine/journal_records.hpp"
 
+#include <array>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
 #include "fundos/engine/config.hpp"
+#include "fundos/marketdata/decimal.hpp"
 #include "fundos/marketdata/fmd_format.hpp"
 
 namespace fundos::engine {
@@ -21,33 +23,9 @@ T load(std::span<const std::byte> payload) noexcept {
 
 /// A fixed-point value as a decimal string ("-12.345" for raw -12345 with 3 decimals), trailing
 /// zeros of the fraction kept to `decimals` digits only when non-zero.
-std::string fixed(std::int64_t raw, int decimals) {
-    char buf[48];
-    const bool neg = raw < 0;
-    const unsigned __int128 mag = neg ? static_cast<unsigned __int128>(-(static_cast<__int128>(raw)))
-                                      : static_cast<unsigned __int128>(raw);
-    std::uint64_t scale = 1;
-    for (int i = 0; i < decimals; ++i) {
-        scale *= 10;
-    }
-    const auto ip = static_cast<std::uint64_t>(mag / scale);
-    auto fp = static_cast<std::uint64_t>(mag % scale);
-    int digits = decimals;
-    while (digits > 0 && fp % 10 == 0) {
-        fp /= 10;
-        --digits;
-    }
-    if (digits == 0) {
-        std::snprintf(buf, sizeof buf, "%s%" PRIu64, neg ? "-" : "", ip);
-    } else {
-        std::snprintf(buf, sizeof buf, "%s%" PRIu64 ".%0*" PRIu64, neg ? "-" : "", ip, digits, fp);
-    }
-    return buf;
-}
-
-std::string px(std::int64_t v) { return fixed(v, 8); }
-std::string qty(std::int64_t v) { return fixed(v, 6); }
-std::string money(std::int64_t v) { return fixed(v, 6); }
+std::string px(std::int64_t v) { return marketdata::format_fixed(v, abi::PRICE_DECIMALS, marketdata::Zeros::kTrim); }
+std::string qty(std::int64_t v) { return marketdata::format_fixed(v, abi::QUANTITY_DECIMALS, marketdata::Zeros::kTrim); }
+std::string money(std::int64_t v) { return marketdata::format_fixed(v, abi::MONEY_DECIMALS, marketdata::Zeros::kTrim); }
 
 const char* side_name(std::uint8_t s) noexcept {
     const char* n = abi::to_string(static_cast<abi::Side>(s));
@@ -91,6 +69,15 @@ const char* policy_name(std::uint8_t p) noexcept {
     return "?";
 }
 
+const char* refusal_source_name(std::uint8_t s) noexcept {
+    switch (static_cast<Refusal::Source>(s)) {
+        case Refusal::Source::kTransport: return "transport";
+        case Refusal::Source::kQuarantine: return "quarantine";
+        case Refusal::Source::kVoidAnswer: return "void_answer";
+    }
+    return "?";
+}
+
 std::string text(const char* chars, std::size_t n) { return std::string(chars, strnlen(chars, n)); }
 
 class Line {
@@ -118,44 +105,56 @@ private:
 
 }  // namespace
 
-std::size_t record_size(RecordType type) noexcept {
-    switch (type) {
-        case RecordType::kRunStart: return sizeof(RunStartRecord);
-        case RecordType::kMarketRange: return sizeof(MarketRangeRecord);
-        case RecordType::kStepBegin: return sizeof(StepBeginRecord);
-        case RecordType::kIntent: return sizeof(IntentJournalRecord);
-        case RecordType::kOrder: return sizeof(OrderRecord);
-        case RecordType::kCross: return sizeof(CrossRecord);
-        case RecordType::kFill: return sizeof(FillRecord);
-        case RecordType::kAllocation: return sizeof(AllocationRecord);
-        case RecordType::kCancel: return sizeof(CancelRecord);
-        case RecordType::kPolicy: return sizeof(PolicyRecord);
-        case RecordType::kTradingState: return sizeof(TradingStateRecord);
-        case RecordType::kKillSwitch: return sizeof(KillSwitchRecord);
-        case RecordType::kStepEnd: return sizeof(StepEndRecord);
-        case RecordType::kRunEnd: return sizeof(RunEndRecord);
+namespace {
+
+/// Every record type's name and payload size, in value order (checked below): the one table
+/// record_size, record_type_name and so `fund journal` read.
+struct RecordTypeInfo {
+    RecordType type;
+    const char* name;
+    std::size_t size;
+};
+constexpr std::array<RecordTypeInfo, 15> kRecordTypes{{
+    {RecordType::kRunStart, "run_start", sizeof(RunStartRecord)},
+    {RecordType::kMarketRange, "market_range", sizeof(MarketRangeRecord)},
+    {RecordType::kStepBegin, "step_begin", sizeof(StepBeginRecord)},
+    {RecordType::kIntent, "intent", sizeof(IntentJournalRecord)},
+    {RecordType::kOrder, "order", sizeof(OrderRecord)},
+    {RecordType::kCross, "cross", sizeof(CrossRecord)},
+    {RecordType::kFill, "fill", sizeof(FillRecord)},
+    {RecordType::kAllocation, "allocation", sizeof(AllocationRecord)},
+    {RecordType::kCancel, "cancel", sizeof(CancelRecord)},
+    {RecordType::kPolicy, "policy", sizeof(PolicyRecord)},
+    {RecordType::kTradingState, "trading_state", sizeof(TradingStateRecord)},
+    {RecordType::kKillSwitch, "kill_switch", sizeof(KillSwitchRecord)},
+    {RecordType::kStepEnd, "step_end", sizeof(StepEndRecord)},
+    {RecordType::kRunEnd, "run_end", sizeof(RunEndRecord)},
+    {RecordType::kRefusal, "refusal", sizeof(RefusalRecord)},
+}};
+static_assert([] {
+    for (std::size_t i = 0; i < kRecordTypes.size(); ++i) {
+        if (static_cast<std::size_t>(kRecordTypes[i].type) != i + 1) {
+            return false;
+        }
     }
-    return 0;
+    return static_cast<std::size_t>(RecordType::kRefusal) == kRecordTypes.size();
+}(), "kRecordTypes: one row per RecordType, in value order, the last type last");
+
+const RecordTypeInfo* info(RecordType type) noexcept {
+    const auto value = static_cast<std::size_t>(type);
+    return value >= 1 && value <= kRecordTypes.size() ? &kRecordTypes[value - 1] : nullptr;
+}
+
+}  // namespace
+
+std::size_t record_size(RecordType type) noexcept {
+    const RecordTypeInfo* row = info(type);
+    return row != nullptr ? row->size : 0;
 }
 
 const char* record_type_name(RecordType type) noexcept {
-    switch (type) {
-        case RecordType::kRunStart: return "run_start";
-        case RecordType::kMarketRange: return "market_range";
-        case RecordType::kStepBegin: return "step_begin";
-        case RecordType::kIntent: return "intent";
-        case RecordType::kOrder: return "order";
-        case RecordType::kCross: return "cross";
-        case RecordType::kFill: return "fill";
-        case RecordType::kAllocation: return "allocation";
-        case RecordType::kCancel: return "cancel";
-        case RecordType::kPolicy: return "policy";
-        case RecordType::kTradingState: return "trading_state";
-        case RecordType::kKillSwitch: return "kill_switch";
-        case RecordType::kStepEnd: return "step_end";
-        case RecordType::kRunEnd: return "run_end";
-    }
-    return "unknown";
+    const RecordTypeInfo* row = info(type);
+    return row != nullptr ? row->name : "unknown";
 }
 
 const char* to_string(CancelCause cause) noexcept {
@@ -338,6 +337,26 @@ std::string describe_record(RecordType type, std::span<const std::byte> payload)
             l.kv("why", text(r.why, sizeof r.why)).u("time", r.time).kv("nav", money(r.nav));
             l.kv("realized", money(r.realized)).kv("fees", money(r.fees)).u("fills", r.fills);
             l.hex("state_hash", r.state_hash);
+            return std::move(l).str();
+        }
+        case RecordType::kRefusal: {
+            const auto r = load<RefusalRecord>(payload);
+            const abi::IntentRecord& in = r.intent;
+            Line l(name);
+            l.u("seq", r.step_seq).u("slot", r.slot).u("agent", r.agent_id).kv("source", refusal_source_name(r.source));
+            l.kv("reason", reason_name(r.reason));
+            if (static_cast<Refusal::Source>(r.source) == Refusal::Source::kQuarantine) {
+                l.u("ring_position", r.ring_position).hex("commit", r.commit_seen);
+                return std::move(l).str();
+            }
+            // The copy as the agent wrote it: raw numbers, since any field may be garbage.
+            const char* kind = abi::to_string(in.kind);
+            l.u("id", in.intent_id).u("claimed_agent", in.agent_id);
+            l.kv("kind", kind != nullptr ? kind : std::to_string(static_cast<unsigned>(in.kind)));
+            l.u("instrument", in.instrument_id).u("side", static_cast<std::uint8_t>(in.side));
+            l.u("type", static_cast<std::uint8_t>(in.order_type)).u("tif", static_cast<std::uint8_t>(in.time_in_force));
+            l.kv("qty", std::to_string(in.qty)).kv("limit", std::to_string(in.limit_price));
+            l.u("snapshot", in.snapshot_seq).u("tag", in.client_tag);
             return std::move(l).str();
         }
     }

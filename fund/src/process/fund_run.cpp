@@ -18,10 +18,13 @@
 
 #include "fundos/engine/engine.hpp"
 #include "fundos/engine/journal_records.hpp"
+#include "fundos/engine/journal_replay.hpp"
 #include "fundos/marketdata/civil_time.hpp"
 #include "fundos/process/control_server.hpp"
 #include "fundos/process/market_feed.hpp"
 #include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/config_source.hpp"
+#include "fundos/runtime/equity_recorder.hpp"
 #include "fundos/runtime/journal.hpp"
 #include "fundos/runtime/run_report.hpp"
 #include "fundos/transport/transport.hpp"
@@ -31,6 +34,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+/// Journal bytes buffered before a commit (whole steps; FundRun::run_step).
+constexpr std::size_t kJournalBatchBytes = 64 * 1024;
 
 volatile sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
@@ -49,18 +55,6 @@ void emit(const json& event) {
     const std::string line = event.dump() + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
-}
-
-/// "2024-01-02T14:31:00Z": for progress lines and status, never for the journal or report.
-std::string iso_time(abi::Timestamp ns) {
-    const auto seconds = static_cast<std::int64_t>(ns / 1'000'000'000ULL);
-    const std::int64_t days = seconds / marketdata::SECONDS_PER_DAY;
-    const std::int64_t of_day = seconds % marketdata::SECONDS_PER_DAY;
-    const marketdata::CivilDate date = marketdata::civil_from_days(days);
-    char text[32];
-    std::snprintf(text, sizeof(text), "%04d-%02u-%02uT%02d:%02d:%02dZ", date.year, date.month, date.day,
-                  static_cast<int>(of_day / 3600), static_cast<int>(of_day / 60 % 60), static_cast<int>(of_day % 60));
-    return text;
 }
 
 const char* agent_status_name(abi::AgentStatus status) {
@@ -112,6 +106,47 @@ private:
     std::uint64_t events_in_step_ = 0;
 };
 
+/// The market events a resumed run replays, taken from the feed itself: the replay consumes the
+/// merged stream up to the journal's last step, so the run continues with the very next event.
+class FeedEvents final : public engine::MarketEvents {
+public:
+    explicit FeedEvents(MarketFeed& feed) : feed_(feed) {}
+    bool event(std::uint64_t index, marketdata::EventRecord& out) noexcept override {
+        for (;;) {
+            const MarketItem& item = feed_.front();
+            if (item.index == kEndOfData || item.index > index) {
+                return false;  // the end stays in the queue for the run loop
+            }
+            const bool wanted = item.index == index;
+            out = item.event;
+            feed_.pop();
+            if (wanted) {
+                return true;
+            }
+        }
+    }
+
+private:
+    MarketFeed& feed_;
+};
+
+/// Whether the transport had used up the intent id of a record it refused (intent_validator.hpp:
+/// the id is consumed once check 3 passes), so a resumed run's agent must start above it.
+bool refusal_consumed_id(const engine::RefusalRecord& r) noexcept {
+    switch (static_cast<engine::Refusal::Source>(r.source)) {
+        case engine::Refusal::Source::kVoidAnswer: return true;
+        case engine::Refusal::Source::kQuarantine: return false;
+        case engine::Refusal::Source::kTransport: break;
+    }
+    switch (static_cast<abi::RejectReason>(r.reason)) {
+        case abi::RejectReason::CORRUPT_SLOT:
+        case abi::RejectReason::BAD_AGENT_ID:
+        case abi::RejectReason::UNKNOWN_ENUM:
+        case abi::RejectReason::INTENT_ID_NOT_INCREASING: return false;
+        default: return true;
+    }
+}
+
 /// What happened to one agent during the step's wait for answers.
 struct AnswerState {
     bool expected = false;  ///< attached and readable when the snapshot was published
@@ -127,10 +162,30 @@ public:
 
     // engine::Sink
     void report(std::uint16_t slot, const abi::IntentReport& report) override {
-        (void)transport_.write_report(slot, report);
+        if (replay_check_ == nullptr) {  // a replay's reports went out before the crash
+            (void)transport_.write_report(slot, report);
+        }
     }
     void journal(engine::RecordType type, std::span<const std::byte> payload) override {
+        if (replay_check_ != nullptr) {
+            replay_check_->record(type, payload);  // already in the journal: must come out the same
+            return;
+        }
         journal_.append(type, payload);
+    }
+    void equity(std::span<const engine::EquityPoint> fund_then_agents) override {
+        // Replayed steps too (resume): the recorder starts empty in every process, so a resumed
+        // run's equity.csv and report.json cover the whole run, as an uninterrupted one's.
+        if (!equity_.opened()) {
+            // Opened at the first step (or by finish()): a run refused before it leaves no file.
+            (void)equity_.open(run_dir_.string(), config_);
+        }
+        equity_.record(fund_then_agents);
+        if (!equity_.status().ok() && !equity_failed_) {
+            equity_failed_ = true;
+            std::fprintf(stderr, "fund: %s\n", equity_.status().message().c_str());
+            g_stop_signal = SIGTERM;  // equity.csv cannot be written: stop at once, cleanly
+        }
     }
 
     // transport::TransportEvents
@@ -160,6 +215,11 @@ public:
 
 private:
     int start();
+    int check_run_dir(const fs::path& journal_path);
+    int resume(const fs::path& journal_path);
+    std::string replay(std::span<const engine::JournalEntry> records, std::size_t committed,
+                       engine::ReplayPosition& at);
+    void note_refused_ids(std::span<const engine::JournalEntry> records);
     bool wait_for_agents();
     void run_step(abi::Timestamp clock);
     void collect_answers();
@@ -174,6 +234,8 @@ private:
     MarketFeed feed_;
     std::optional<engine::Engine> engine_;
     runtime::JournalWriter journal_;
+    runtime::EquityRecorder equity_;  ///< equity.csv and the report's equity figures, step by step
+    bool equity_failed_ = false;      ///< its failure was reported
     transport::FundTransport transport_;
     ControlServer control_;
     std::array<AnswerState, abi::MAX_AGENTS> answers_{};
@@ -191,16 +253,43 @@ private:
     abi::Timestamp clock_ = 0;
     abi::Timestamp first_time_ = 0;
     abi::Sequence seq_ = 0;
+    engine::ReplayOutputCheck* replay_check_ = nullptr;  ///< set while resume() replays the journal
+    /// resume(): per slot, the highest intent id the transport refused after consuming it (the
+    /// engine knows only the ids it processed).
+    std::array<std::uint64_t, abi::MAX_AGENTS> refused_ids_{};
 };
 
 int FundRun::start() {
-    runtime::LoadResult loaded = runtime::load_config(options_.config_path);
+    runtime::LoadResult loaded = runtime::load_config_source(options_.config_path);  // file or database
     if (!loaded.ok()) {
         std::fprintf(stderr, "fund: %s\n", loaded.error.c_str());
         return 2;
     }
     config_ = std::move(loaded.config);
     run_dir_ = options_.run_dir.empty() ? fs::path("runs") / config_.name : fs::path(options_.run_dir);
+    const fs::path journal_path = run_dir_ / "journal.fj";
+    if (const int rc = check_run_dir(journal_path); rc != 0) {
+        return rc;
+    }
+    // The configuration and the data are checked before the run folder exists: a refused
+    // configuration leaves nothing behind (exit 2).
+    if (marketdata::Status status = feed_.open(config_.simulation.data_files); !status.ok()) {
+        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+        return 2;
+    }
+    // Every configured symbol must be in the market data; the engine maps them by symbol.
+    for (std::size_t row = 0; row < config_.instruments.size(); ++row) {
+        const engine::InstrumentConfig& instrument = config_.instruments[row];
+        const auto& table = feed_.instruments();
+        const bool found = std::any_of(table.begin(), table.end(), [&](const marketdata::InstrumentRecord& r) {
+            return std::string_view(r.symbol, strnlen(r.symbol, sizeof(r.symbol))) == instrument.symbol;
+        });
+        if (!found) {
+            std::fprintf(stderr, "fund: %s: instruments[%zu].symbol: %s is in none of the market-data files\n",
+                         config_.source.c_str(), row, instrument.symbol.c_str());
+            return 2;
+        }
+    }
     std::error_code ec;
     fs::create_directories(run_dir_, ec);
     if (ec) {
@@ -209,34 +298,28 @@ int FundRun::start() {
     }
     run_dir_ = fs::absolute(run_dir_);
 
-    if (marketdata::Status status = feed_.open(config_.simulation.data_files); !status.ok()) {
-        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
-        return 2;
-    }
-    // Every configured symbol must be in the market data; the engine maps them by symbol.
-    for (const engine::InstrumentConfig& instrument : config_.instruments) {
-        const auto& table = feed_.instruments();
-        const bool found = std::any_of(table.begin(), table.end(), [&](const marketdata::InstrumentRecord& r) {
-            return std::string_view(r.symbol, strnlen(r.symbol, sizeof(r.symbol))) == instrument.symbol;
-        });
-        if (!found) {
-            std::fprintf(stderr, "fund: %s: instruments: symbol %s is in none of the market-data files\n",
-                         options_.config_path.c_str(), instrument.symbol.c_str());
-            return 2;
+    feed_.start();  // a resume replays the first events of the stream before the run goes on
+    if (options_.resume) {
+        if (const int rc = resume(run_dir_ / "journal.fj"); rc != 0) {
+            return rc;
         }
+    } else {
+        if (const runtime::Status status = journal_.create((run_dir_ / "journal.fj").string()); !status.ok()) {
+            std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+            return 1;
+        }
+        engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
     }
-
-    const fs::path journal_path = run_dir_ / "journal.fj";
-    if (const runtime::Status status = journal_.create(journal_path.string()); !status.ok()) {
-        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
-        return 1;
-    }
-    engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
 
     transport::TransportConfig tc;
     tc.run_dir = run_dir_.string();
     tc.max_snapshot_lag = 0;  // lock-step: an answer is for the snapshot of its step only
     tc.defer_accept_reports = true;
+    // A futex wake per snapshot costs a system call; only agents that may sleep need it (busy
+    // ones poll, and a spin agent's back-off ends in a futex wait).
+    tc.futex_wake = std::any_of(config_.agents.begin(), config_.agents.end(),
+                                [](const engine::AgentConfig& a) { return a.wake != engine::WakeMode::kBusy; });
+    tc.first_snapshot_seq = seq_ + 1;  // a resumed run continues the numbering agents and the journal know
     for (const engine::AgentConfig& agent : config_.agents) {
         transport::AgentConfig ac;
         ac.agent_id = agent.id;
@@ -263,18 +346,168 @@ int FundRun::start() {
         return 1;
     }
     transport_.state().mode = config_.mode;
+    for (std::size_t slot = 0; options_.resume && slot < config_.agents.size(); ++slot) {
+        // A restarted agent finds its positions and last intent id in the book it maps at attach.
+        const auto s = static_cast<std::uint16_t>(slot);
+        book_scratch_ = abi::AgentBook{};
+        engine_->fill_book(s, book_scratch_);
+        book_scratch_.account.last_intent_id = std::max(book_scratch_.account.last_intent_id, refused_ids_[slot]);
+        transport_.set_book(s, book_scratch_);
+    }
 
     json agents = json::array();
     for (const engine::AgentConfig& agent : config_.agents) {
         const char* wake = agent.wake == engine::WakeMode::kBusy    ? "busy"
                            : agent.wake == engine::WakeMode::kFutex ? "futex"
                                                                      : "spin";
+        json symbols = json::array();  // what `fundos run` passes the agent as FUNDOS_INSTRUMENTS
+        for (const std::uint32_t id : agent.instruments) {
+            for (const engine::InstrumentConfig& instrument : config_.instruments) {
+                if (instrument.id == id) {
+                    symbols.push_back(instrument.symbol);
+                }
+            }
+        }
+        // Everything the launcher needs comes from here, whatever source held the configuration.
         agents.push_back({{"id", agent.id}, {"name", agent.name}, {"command", agent.command},
-                          {"working_dir", agent.working_dir}, {"wake", wake}});
+                          {"working_dir", agent.working_dir}, {"wake", wake}, {"instruments", symbols},
+                          {"restart", agent.restart == engine::RestartPolicy::kOnFailure ? "on_failure" : "no"},
+                          {"max_restarts", agent.max_restarts}});
     }
-    emit({{"event", "ready"}, {"run_dir", run_dir_.string()}, {"socket", transport_.socket_path()},
-          {"control", control_.path()}, {"total_events", feed_.total_events()}, {"agents", agents}});
+    json ready = {{"event", "ready"}, {"run_dir", run_dir_.string()}, {"socket", transport_.socket_path()},
+                  {"control", control_.path()}, {"total_events", feed_.total_events()}, {"agents", agents}};
+    if (options_.resume) {
+        char hash[24];
+        std::snprintf(hash, sizeof hash, "0x%016llx", static_cast<unsigned long long>(engine_->state_hash()));
+        ready["resumed"] = {{"step", steps_}, {"seq", seq_}, {"events", events_}, {"state_hash", hash}};
+    }
+    emit(ready);
     return 0;
+}
+
+int FundRun::check_run_dir(const fs::path& journal_path) {
+    std::error_code ec;
+    const bool exists = fs::exists(journal_path, ec);
+    if (!options_.resume && exists) {
+        std::fprintf(stderr, "fund: %s already holds a journal; use --resume or another --run-dir\n",
+                     run_dir_.c_str());
+        return 2;
+    }
+    if (options_.resume && !exists) {
+        std::fprintf(stderr, "fund: --resume: %s: no journal to resume from\n", journal_path.c_str());
+        return 2;
+    }
+    return 0;
+}
+
+/// Recovery (issue #5; journal_records.hpp): cut a torn tail and any step not committed whole,
+/// replay the journal's inputs into a fresh engine (which must write the journal's records again,
+/// byte for byte), and go on appending after the last committed step. Agents reattach afresh.
+int FundRun::resume(const fs::path& journal_path) {
+    const std::string path = journal_path.string();
+    runtime::JournalTail tail;
+    if (const runtime::Status status = runtime::truncate_torn_tail(path, &tail); !status.ok()) {
+        std::fprintf(stderr, "fund: --resume: %s\n", status.message().c_str());
+        return 2;
+    }
+    runtime::JournalReader reader;
+    if (const runtime::Status status = reader.open(path); !status.ok()) {
+        std::fprintf(stderr, "fund: --resume: %s\n", status.message().c_str());
+        return 2;
+    }
+    std::vector<engine::JournalEntry> records;
+    std::size_t committed = 0;                            // records up to the last kStepEnd
+    std::uint64_t committed_bytes = runtime::kJournalHeaderSize;
+    runtime::JournalRecord record;
+    while (reader.next(record)) {
+        records.push_back({record.type, record.payload});
+        if (record.type == engine::RecordType::kStepEnd) {
+            committed = records.size();
+            committed_bytes = reader.valid_bytes();
+        }
+    }
+    if (!reader.status().ok()) {
+        std::fprintf(stderr, "fund: --resume: %s\n", reader.status().message().c_str());
+        return 2;
+    }
+    if (!records.empty() && records.front().type != engine::RecordType::kRunStart) {
+        std::fprintf(stderr, "fund: --resume: %s: does not begin with a run_start record\n", path.c_str());
+        return 2;
+    }
+
+    engine::ReplayPosition at;
+    const std::string error = replay(records, committed, at);
+    note_refused_ids(std::span(records).first(committed));
+    reader.close();  // the records' payloads are gone from here on
+    if (!error.empty()) {
+        std::fprintf(stderr, "fund: --resume: %s: %s\n", path.c_str(), error.c_str());
+        return 2;
+    }
+    if (committed == 0) {
+        engine_.reset();  // nothing was committed: start over, kRunStart included
+    }
+    if (const runtime::Status status = runtime::truncate_journal(path, committed_bytes); !status.ok()) {
+        std::fprintf(stderr, "fund: --resume: %s\n", status.message().c_str());
+        return 1;
+    }
+    runtime::JournalOptions append;
+    append.append = true;
+    if (const runtime::Status status = journal_.create(path, append); !status.ok()) {
+        std::fprintf(stderr, "fund: --resume: %s\n", status.message().c_str());
+        return 1;
+    }
+    if (committed == 0) {
+        engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
+    }
+    steps_ = at.steps;
+    seq_ = at.seq;
+    events_ = at.events;
+    first_time_ = at.first_event_time;
+    clock_ = at.last_event_time;
+    std::fprintf(stderr, "fund: resuming %s after step %llu (%llu market events replayed)", path.c_str(),
+                 static_cast<unsigned long long>(steps_), static_cast<unsigned long long>(events_));
+    if (tail.torn_bytes != 0 || committed != records.size()) {
+        std::fprintf(stderr, "; dropped %llu torn bytes and %zu records of an unfinished step",
+                     static_cast<unsigned long long>(tail.torn_bytes), records.size() - committed);
+    }
+    std::fprintf(stderr, "\n");
+    return 0;
+}
+
+/// A fresh engine, its kRunStart checked against the journal's (the configuration and the market
+/// data must be the journal's), then the first `committed` records replayed into it; every record
+/// it writes meanwhile must be the journal's. Returns "" or what differs.
+std::string FundRun::replay(std::span<const engine::JournalEntry> records, std::size_t committed,
+                            engine::ReplayPosition& at) {
+    engine::ReplayOutputCheck check(records);
+    replay_check_ = &check;
+    engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
+    FeedEvents market(feed_);
+    std::string error = check.ok() ? engine::replay_journal(*engine_, records.first(committed), market, at) : "";
+    if (error.empty() && !check.ok()) {
+        error = check.error();
+    }
+    if (error.empty() && committed != 0 && check.matched() != committed) {
+        error = "the replay wrote " + std::to_string(check.matched()) + " records, the journal has " +
+                std::to_string(committed);
+    }
+    if (error.empty() && !engine_->invariants_hold()) {  // also checked in release builds
+        error = "the replayed state breaks the engine's invariants (agents' positions != the fund's)";
+    }
+    replay_check_ = nullptr;
+    return error;
+}
+
+void FundRun::note_refused_ids(std::span<const engine::JournalEntry> records) {
+    for (const engine::JournalEntry& entry : records) {
+        engine::RefusalRecord r{};
+        if (entry.type == engine::RecordType::kRefusal && entry.payload.size() == sizeof r) {
+            std::memcpy(static_cast<void*>(&r), entry.payload.data(), sizeof r);
+            if (r.slot < refused_ids_.size() && refusal_consumed_id(r)) {
+                refused_ids_[r.slot] = std::max(refused_ids_[r.slot], r.intent.intent_id);
+            }
+        }
+    }
 }
 
 bool FundRun::wait_for_agents() {
@@ -305,6 +538,8 @@ bool FundRun::wait_for_agents() {
 }
 
 void FundRun::run_step(abi::Timestamp clock) {
+    // An operator's kill switch is committed with its step at once, never batched (see below).
+    const bool operator_action = !kill_switches_.empty();
     for (const KillSwitchRequest& request : kill_switches_) {
         engine_->kill_switch(request.scope, request.id, request.on);
     }
@@ -314,9 +549,11 @@ void FundRun::run_step(abi::Timestamp clock) {
     abi::FundState& state = transport_.state();
     engine_->fill_state(state);
     for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
-        book_scratch_ = abi::AgentBook{};
-        engine_->fill_book(static_cast<std::uint16_t>(slot), book_scratch_);
-        transport_.set_book(static_cast<std::uint16_t>(slot), book_scratch_);
+        const auto s = static_cast<std::uint16_t>(slot);
+        engine_->fill_book(s, book_scratch_);  // the head and the rows in use: no 4 KB clear per step
+        transport_.set_book(s, book_scratch_);
+        // Loss limits and kill switches live in the engine: the agent sees REDUCING/HALTED here.
+        transport_.set_trading_state(s, engine_->agent_trading_state(s));
     }
     for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
         AnswerState& answer = answers_[slot];
@@ -342,8 +579,14 @@ void FundRun::run_step(abi::Timestamp clock) {
             continue;
         }
         engine_->silent(s, answer.silent_why != nullptr ? answer.silent_why : "timeout");
-        // An unfinished answer is void: nothing of it reaches the engine.
+        // An unfinished answer is void: nothing of it reaches the risk checks; the engine only
+        // journals and counts each intent (AGENT_SILENT), like the transport's refusals.
         for (const abi::IntentRecord& intent : answer.pending) {
+            engine::Refusal refusal{};
+            refusal.source = engine::Refusal::Source::kVoidAnswer;
+            refusal.reason = abi::RejectReason::AGENT_SILENT;
+            refusal.copy = intent;
+            engine_->refused(s, refusal);
             abi::IntentReport report{};
             report.intent_id = intent.intent_id;
             report.client_tag = intent.client_tag;
@@ -357,9 +600,14 @@ void FundRun::run_step(abi::Timestamp clock) {
         }
     }
     engine_->end_step();
-    if (const runtime::Status status = journal_.commit(); !status.ok()) {
-        std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
-        g_stop_signal = SIGTERM;  // cannot record what happens: stop at once, cleanly
+    // Whole steps are committed, kJournalBatchBytes of them at a time: a write(2) per step would
+    // cost more than a step. In simulation nothing leaves the process before its step is in the
+    // journal's buffer, so a kill -9 loses only steps that --resume redoes from the market data.
+    if (journal_.pending_bytes() >= kJournalBatchBytes || operator_action) {
+        if (const runtime::Status status = journal_.commit(); !status.ok()) {
+            std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
+            g_stop_signal = SIGTERM;  // cannot record what happens: stop at once, cleanly
+        }
     }
     ++steps_;
 }
@@ -373,22 +621,47 @@ void FundRun::collect_answers() {
         bool waiting = false;
         for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
             AnswerState& answer = answers_[slot];
+            const auto s = static_cast<std::uint16_t>(slot);
+            if (!answer.expected && !answer.answered && transport_.attached(s) &&
+                transport_.status(s) != abi::AgentStatus::SUSPENDED) {
+                // (Re)attached while this step collects (attaches are accepted only here): this
+                // step's snapshot is the newest it can read, so it may answer it. Waiting for the
+                // next snapshot instead would make its answer to this one arrive a step late.
+                answer.expected = true;
+                answer.silent_why = nullptr;
+            }
             if (!answer.expected || answer.answered) {
                 continue;
             }
-            const auto s = static_cast<std::uint16_t>(slot);
             while (transport_.process_one(s, outcome, clock_)) {
                 idle = 0;
                 if (outcome.poll == transport::RingPoll::kQuarantined) {
+                    // Nothing was copied: the journal keeps where and what the impossible commit was.
+                    const transport::RingFault& fault = transport_.link(s).ring_fault();
+                    engine::Refusal refusal{};
+                    refusal.source = engine::Refusal::Source::kQuarantine;
+                    refusal.reason = outcome.reason;
+                    refusal.ring_position = fault.position;
+                    refusal.commit_seen = fault.commit;
+                    engine_->refused(s, refusal);
                     answer.silent_why = "quarantined";
                     break;
                 }
                 if (outcome.reason != abi::RejectReason::NONE) {
-                    continue;  // the transport reported the rejection
+                    // The transport reported it to the agent; the engine journals and counts it.
+                    engine::Refusal refusal{};
+                    refusal.source = engine::Refusal::Source::kTransport;
+                    refusal.reason = outcome.reason;
+                    refusal.copy = outcome.record;
+                    engine_->refused(s, refusal);
+                    continue;
                 }
                 if (outcome.record.kind == abi::IntentKind::END_OF_ANSWER) {
                     answer.answered = outcome.record.snapshot_seq == seq_;
                     if (answer.answered) {
+                        // Journaled too (kIntent, verdict 0): its intent id is consumed, and a
+                        // resumed run must hand the agent the same last_intent_id.
+                        answer.pending.push_back(outcome.record);
                         break;
                     }
                     continue;
@@ -440,17 +713,25 @@ json FundRun::status_json() {
                           {"name", config_.agents[slot].name},
                           {"status", agent_status_name(transport_.status(s))},
                           {"equity", static_cast<double>(book.account.equity) / 1e6},
-                          {"position_count", book.position_count}});
+                          {"position_count", book.position_count},
+                          {"trading_state", trading_state_name(engine_->agent_trading_state(s))}});
     }
     const abi::FundState& state = transport_.state();
+    std::string halted;  // instruments under a kill switch (or not in the data): for people
+    for (std::size_t row = 0; row < std::min<std::size_t>(state.instrument_count, abi::MAX_INSTRUMENTS); ++row) {
+        if (state.instruments[row].trading_state == abi::TradingState::HALTED) {
+            halted += (halted.empty() ? "" : ",") + config_.instruments[row].symbol;
+        }
+    }
     return {{"ok", true},
             {"name", config_.name},
             {"step", steps_},
             {"events", events_},
             {"total_events", feed_.total_events()},
-            {"clock", iso_time(clock_)},
+            {"clock", marketdata::format_utc(clock_, marketdata::TimeDigits::kSeconds)},
             {"trading_state", trading_state_name(state.trading_state)},
             {"nav", static_cast<double>(state.nav) / 1e6},
+            {"halted_instruments", halted},
             {"agents", agents}};
 }
 
@@ -507,7 +788,13 @@ int FundRun::finish(const char* why) {
     facts.first_time = first_time_;
     facts.last_time = clock_;
     facts.stopped_by = why;
-    const runtime::Status written = runtime::write_run_outputs(run_dir_.string(), config_, facts, *engine_);
+    if (!equity_.opened()) {
+        (void)equity_.open(run_dir_.string(), config_);  // no step: equity.csv is its header
+    }
+    runtime::Status written = equity_.finish();
+    if (written.ok()) {
+        written = runtime::write_run_outputs(run_dir_.string(), config_, facts, *engine_, equity_.summary());
+    }
     transport_.stop();
     control_.close();
     (void)journal_.close();
@@ -533,11 +820,18 @@ int FundRun::run() {
         transport_.stop();
         return 1;
     }
-    feed_.start();
     DecisionClock decisions(config_.simulation.decision);
-    std::uint64_t last_progress = 0;
+    std::uint64_t last_progress = steps_ - steps_ % 100;  // a resumed run reports at the same steps
     const char* why = "end of data";
-    for (;;) {
+    // A resumed run may already be at max_steps (it was killed while finishing).
+    const bool at_max = config_.simulation.max_steps != 0 && steps_ >= config_.simulation.max_steps;
+    if (at_max) {
+        why = "max_steps";
+    }
+    // The replay loop's own wall time, for throughput figures (stdout only, never the journal).
+    const std::uint64_t replay_start_ns = transport::monotonic_ns();
+    const std::uint64_t replay_events_before = events_, replay_steps_before = steps_;
+    while (!at_max) {
         const MarketItem& item = feed_.front();
         if (item.index == kEndOfData) {
             break;
@@ -558,7 +852,7 @@ int FundRun::run() {
         if (!options_.quiet_progress && steps_ - last_progress >= 100) {
             last_progress = steps_;
             emit({{"event", "progress"}, {"step", steps_}, {"events", events_},
-                  {"total_events", feed_.total_events()}, {"clock", iso_time(clock_)}});
+                  {"total_events", feed_.total_events()}, {"clock", marketdata::format_utc(clock_, marketdata::TimeDigits::kSeconds)}});
         }
         if (g_stop_signal != 0) {
             why = g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
@@ -569,7 +863,10 @@ int FundRun::run() {
             break;
         }
     }
+    const std::uint64_t replay_ns = transport::monotonic_ns() - replay_start_ns;
     feed_.stop();
+    emit({{"event", "timing"}, {"events", events_ - replay_events_before}, {"steps", steps_ - replay_steps_before},
+          {"wall_ns", replay_ns}});
     return finish(why);
 }
 

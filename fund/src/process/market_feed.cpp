@@ -2,6 +2,11 @@
 
 #include <sched.h>
 
+#include <atomic>
+#include <ctime>
+
+#include "fundos/concurrent/futex.hpp"
+
 namespace fundos::process {
 
 MarketFeed::~MarketFeed() { stop(); }
@@ -53,12 +58,31 @@ void MarketFeed::run(std::uint64_t skip) noexcept {
             if (stop_.load(std::memory_order_relaxed)) {
                 return;
             }
-            sched_yield();
+            // Full: sleep until the consumer has freed half the queue (it wakes us) or 1 ms has
+            // passed (a wake-up lost to the race between this store and its last pop costs at
+            // most that, with a full queue of events still buffered for the consumer).
+            std::atomic_ref<std::uint32_t> asleep(producer_asleep_);
+            asleep.store(1, std::memory_order_seq_cst);
+            if (queue_.try_push(item)) {
+                asleep.store(0, std::memory_order_relaxed);
+                break;
+            }
+            const struct timespec timeout {0, 1'000'000};
+            (void)concurrent::futex_wait_private(&producer_asleep_, 1, &timeout);  // bounded, rechecked
+            asleep.store(0, std::memory_order_relaxed);
         }
         if (event == nullptr) {
             return;
         }
     }
+}
+
+void MarketFeed::wake_producer() noexcept {
+    if (queue_.size_approx() > kQueueCapacity / 2) {
+        return;  // not yet: it would only refill a few slots and sleep again
+    }
+    std::atomic_ref<std::uint32_t>(producer_asleep_).store(0, std::memory_order_relaxed);
+    (void)concurrent::futex_wake_private(&producer_asleep_, 1);
 }
 
 const MarketItem& MarketFeed::front() noexcept {

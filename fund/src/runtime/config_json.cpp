@@ -26,6 +26,11 @@
 namespace fundos::runtime {
 namespace {
 
+/// Config text for a fixed-point value: exact, without trailing zeros ("1250.5", "0").
+std::string decimal_text(std::int64_t raw, int decimals) {
+    return marketdata::format_fixed(raw, decimals, marketdata::Zeros::kTrim);
+}
+
 namespace fs = std::filesystem;
 using engine::AgentConfig;
 using engine::DecisionPolicy;
@@ -37,6 +42,7 @@ constexpr std::size_t kMaxDepth = 64;
 constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
 constexpr std::uint64_t kMaxTimeoutMs = 86'400'000;  // one day
 constexpr int kFeeBpsDecimals = 2;                    // fee_bps "0.25" -> 25 centibps
+constexpr std::size_t kMaxAddressLen = 256;           // execution.venue.endpoint, market_data.feed
 
 // ------------------------------------------------------------------------------------------------
 // Document tree
@@ -227,6 +233,17 @@ bool symbol_ok(std::string_view s) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
                c == '/' || c == '^' || c == '-';
     });
+}
+
+/// At most `max_len` printable ASCII characters (no controls, no spaces at either end).
+bool printable_ok(std::string_view s, std::size_t max_len) {
+    if (s.size() > max_len) {
+        return false;
+    }
+    if (!s.empty() && (s.front() == ' ' || s.back() == ' ')) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
 /// "[-]digits[.digits]" exactly; what the schema's decimal pattern accepts (plus the sign, which
@@ -657,8 +674,8 @@ void read_limits(Checker& c, const std::string& path, const Node& n, RiskLimits&
     money("reducing_loss", out.reducing_loss);
     money("halt_loss", out.halt_loss);
     if (out.reducing_loss != 0 && out.halt_loss != 0 && out.halt_loss < out.reducing_loss) {
-        c.fail(o.at("halt_loss"), "must be >= reducing_loss (" + json_quoted(format_decimal(out.reducing_loss, abi::MONEY_DECIMALS)) +
-                                      "), got " + json_quoted(format_decimal(out.halt_loss, abi::MONEY_DECIMALS)));
+        c.fail(o.at("halt_loss"), "must be >= reducing_loss (" + json_quoted(decimal_text(out.reducing_loss, abi::MONEY_DECIMALS)) +
+                                      "), got " + json_quoted(decimal_text(out.halt_loss, abi::MONEY_DECIMALS)));
     }
 }
 
@@ -732,9 +749,15 @@ void read_simulation(Checker& c, const std::string& path, const Node& n, engine:
 }
 
 void read_execution(Checker& c, const std::string& path, const Node& n, engine::ExecutionConfig& out) {
-    Checker::Object o(c, path, n, {"slippage_bps", "fee_per_share", "fee_bps", "latency", "participation_pct"});
+    Checker::Object o(c, path, n,
+                      {"fill_model", "slippage_bps", "fee_per_share", "fee_bps", "latency", "participation_pct", "venue"});
     if (!o.valid()) {
         return;
+    }
+    if (const Node* v = o.get("fill_model")) {
+        if (c.choice(o.at("fill_model"), *v, {"simulated"})) {
+            out.fill_model = engine::FillModel::kSimulated;
+        }
     }
     if (const Node* v = o.get("slippage_bps")) {
         if (const auto x = c.u32(o.at("slippage_bps"), *v, 0, 10'000)) {
@@ -765,10 +788,58 @@ void read_execution(Checker& c, const std::string& path, const Node& n, engine::
             out.participation_pct = *x;
         }
     }
+    if (const Node* v = o.get("venue")) {
+        Checker::Object venue(c, o.at("venue"), *v, {"name", "endpoint"});
+        if (venue.valid()) {
+            if (const Node* name = venue.get("name")) {
+                if (const auto s = c.text(venue.at("name"), *name)) {
+                    if (!s->empty() && !name_ok(*s, 64)) {
+                        c.fail(venue.at("name"), "must be empty or 1..64 characters of A-Z a-z 0-9 _ . - starting with a "
+                                                 "letter, digit or _, got " + json_quoted(*s));
+                    } else {
+                        out.venue.name = *s;
+                    }
+                }
+            }
+            if (const Node* endpoint = venue.get("endpoint")) {
+                if (const auto s = c.text(venue.at("endpoint"), *endpoint)) {
+                    if (!printable_ok(*s, kMaxAddressLen)) {
+                        c.fail(venue.at("endpoint"), "must be at most " + std::to_string(kMaxAddressLen) +
+                                                         " printable ASCII characters, got " + json_quoted(*s));
+                    } else {
+                        out.venue.endpoint = *s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+void read_market_data(Checker& c, const std::string& path, const Node& n, engine::MarketDataConfig& out) {
+    Checker::Object o(c, path, n, {"source", "feed"});
+    if (!o.valid()) {
+        return;
+    }
+    if (const Node* v = o.get("source")) {
+        if (const auto i = c.choice(o.at("source"), *v, {"replay", "live"})) {
+            out.source = *i == 0 ? engine::MarketDataConfig::Source::kReplay : engine::MarketDataConfig::Source::kLive;
+        }
+    }
+    if (const Node* v = o.get("feed")) {
+        if (const auto s = c.text(o.at("feed"), *v)) {
+            if (!printable_ok(*s, kMaxAddressLen)) {
+                c.fail(o.at("feed"), "must be at most " + std::to_string(kMaxAddressLen) +
+                                         " printable ASCII characters, got " + json_quoted(*s));
+            } else {
+                out.feed = *s;
+            }
+        }
+    }
 }
 
 void read_instrument(Checker& c, const std::string& path, const Node& n, InstrumentConfig& out) {
-    Checker::Object o(c, path, n, {"id", "symbol", "tick_size", "lot_size", "restricted", "price_collar_bps", "risk"});
+    Checker::Object o(c, path, n,
+                      {"id", "symbol", "currency", "status", "tick_size", "lot_size", "restricted", "price_collar_bps", "risk"});
     if (!o.valid()) {
         return;
     }
@@ -784,6 +855,20 @@ void read_instrument(Checker& c, const std::string& path, const Node& n, Instrum
             } else {
                 c.fail(o.at("symbol"), "must be 1..15 characters of A-Z a-z 0-9 . _ / ^ -, got " + json_quoted(*s));
             }
+        }
+    }
+    if (const Node* v = o.get("currency")) {
+        if (const auto s = c.text(o.at("currency"), *v)) {
+            if (s->size() == 3 && std::all_of(s->begin(), s->end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+                out.currency = *s;
+            } else {
+                c.fail(o.at("currency"), "must be a currency code of 3 upper-case letters like \"USD\", got " + json_quoted(*s));
+            }
+        }
+    }
+    if (const Node* v = o.get("status")) {
+        if (const auto i = c.choice(o.at("status"), *v, {"enabled", "disabled"})) {
+            out.enabled = *i == 0;
         }
     }
     if (const Node* v = o.get("tick_size")) {
@@ -815,7 +900,7 @@ void read_instrument(Checker& c, const std::string& path, const Node& n, Instrum
 void read_agent(Checker& c, const std::string& path, const Node& n, AgentConfig& out, std::vector<std::string>& symbols) {
     Checker::Object o(c, path, n,
                       {"id", "name", "command", "working_dir", "instruments", "capital", "allowed_uids", "allowed_gids",
-                       "lease", "silent_policy", "wake", "risk"});
+                       "lease", "silent_policy", "wake", "restart", "max_restarts", "risk"});
     if (!o.valid()) {
         return;
     }
@@ -898,6 +983,16 @@ void read_agent(Checker& c, const std::string& path, const Node& n, AgentConfig&
             out.wake = kWakes[*i];
         }
     }
+    if (const Node* v = o.get("restart")) {
+        if (const auto i = c.choice(o.at("restart"), *v, {"no", "on_failure"})) {
+            out.restart = *i == 0 ? engine::RestartPolicy::kNo : engine::RestartPolicy::kOnFailure;
+        }
+    }
+    if (const Node* v = o.get("max_restarts")) {
+        if (const auto x = c.u32(o.at("max_restarts"), *v, 0, 100)) {
+            out.max_restarts = *x;
+        }
+    }
     if (const Node* v = o.get("risk")) {
         read_limits(c, o.at("risk"), *v, out.limits);
     }
@@ -951,6 +1046,9 @@ void check_whole(Checker& c, FundConfig& config, const std::vector<std::vector<s
                                             [&](const InstrumentConfig& ins) { return ins.symbol == symbols[k]; });
             if (found == config.instruments.end()) {
                 c.fail(path_of(at + ".instruments", k), "no instrument " + json_quoted(symbols[k]) + " in instruments");
+            } else if (!found->enabled) {
+                c.fail(path_of(at + ".instruments", k),
+                       "instrument " + json_quoted(symbols[k]) + " is disabled (its status is \"disabled\")");
             } else {
                 agent.instruments.push_back(found->id);
             }
@@ -964,9 +1062,9 @@ void check_whole(Checker& c, FundConfig& config, const std::vector<std::vector<s
     if (total > config.capital) {
         const bool fits = total <= static_cast<__int128>(INT64_MAX);
         c.fail("agents", "the agents' capital adds up to " +
-                             (fits ? json_quoted(format_decimal(static_cast<std::int64_t>(total), abi::MONEY_DECIMALS))
+                             (fits ? json_quoted(decimal_text(static_cast<std::int64_t>(total), abi::MONEY_DECIMALS))
                                    : std::string("more than can be held")) +
-                             ", more than the fund's capital " + json_quoted(format_decimal(config.capital, abi::MONEY_DECIMALS)));
+                             ", more than the fund's capital " + json_quoted(decimal_text(config.capital, abi::MONEY_DECIMALS)));
     }
 }
 
@@ -977,7 +1075,7 @@ LoadResult check(const Node& root, Checker& c, const std::string& source) {
     std::vector<std::vector<std::string>> agent_symbols;
 
     Checker::Object o(c, "", root,
-                      {"name", "mode", "capital", "risk", "simulation", "execution", "instruments", "agents"});
+                      {"name", "mode", "capital", "risk", "simulation", "execution", "market_data", "instruments", "agents"});
     if (o.valid()) {
         if (const Node* v = o.get("$schema")) {
             (void)c.text("$schema", *v);
@@ -1018,6 +1116,13 @@ LoadResult check(const Node& root, Checker& c, const std::string& source) {
         if (const Node* v = o.get("execution")) {
             read_execution(c, "execution", *v, config.execution);
         }
+        if (const Node* v = o.get("market_data")) {
+            read_market_data(c, "market_data", *v, config.market_data);
+            if (simulation_mode && config.market_data.source != engine::MarketDataConfig::Source::kReplay) {
+                c.fail("market_data.source", "must be \"replay\" in mode \"simulation\" (the Fund replays simulation.data), "
+                                             "got \"live\"");
+            }
+        }
         if (const Node* v = o.need("instruments")) {
             if (const std::vector<Node>* items = c.array("instruments", *v, 1, abi::MAX_INSTRUMENTS)) {
                 config.instruments.resize(items->size());
@@ -1038,6 +1143,17 @@ LoadResult check(const Node& root, Checker& c, const std::string& source) {
     }
     if (c.errors.empty()) {
         check_whole(c, config, agent_symbols);
+    }
+    if (c.errors.empty()) {
+        // The Fund's instrument table holds the enabled instruments, in the given order.
+        std::vector<InstrumentConfig> all = std::move(config.instruments);
+        config.instruments.clear();
+        for (InstrumentConfig& ins : all) {
+            (ins.enabled ? config.instruments : config.disabled_instruments).push_back(std::move(ins));
+        }
+        if (config.instruments.empty()) {
+            c.fail("instruments", "every instrument is disabled; at least one must be enabled");
+        }
     }
     result.errors = std::move(c.errors);
     for (const std::string& e : result.errors) {
@@ -1062,8 +1178,8 @@ LoadResult failure(std::string message) {
 
 using ordered = nlohmann::ordered_json;
 
-std::string money_text(abi::Money v) { return format_decimal(v, abi::MONEY_DECIMALS); }
-std::string qty_text(abi::Quantity v) { return format_decimal(v, abi::QUANTITY_DECIMALS); }
+std::string money_text(abi::Money v) { return decimal_text(v, abi::MONEY_DECIMALS); }
+std::string qty_text(abi::Quantity v) { return decimal_text(v, abi::QUANTITY_DECIMALS); }
 
 ordered limits_json(const RiskLimits& l) {
     ordered j = ordered::object();
@@ -1111,25 +1227,6 @@ const char* wake_name(engine::WakeMode w) {
 
 // ------------------------------------------------------------------------------------------------
 
-std::string format_decimal(std::int64_t raw, int decimals) {
-    const bool negative = raw < 0;
-    std::uint64_t magnitude = negative ? static_cast<std::uint64_t>(-(raw + 1)) + 1 : static_cast<std::uint64_t>(raw);
-    std::string digits = std::to_string(magnitude);
-    if (decimals > 0) {
-        if (digits.size() <= static_cast<std::size_t>(decimals)) {
-            digits.insert(0, static_cast<std::size_t>(decimals) + 1 - digits.size(), '0');
-        }
-        digits.insert(digits.size() - static_cast<std::size_t>(decimals), 1, '.');
-        while (digits.back() == '0') {
-            digits.pop_back();
-        }
-        if (digits.back() == '.') {
-            digits.pop_back();
-        }
-    }
-    return (negative ? "-" : "") + digits;
-}
-
 std::string format_duration(std::uint64_t ns) {
     if (ns == 0) {
         return "0s";
@@ -1162,13 +1259,23 @@ std::uint64_t fnv1a64(std::string_view bytes) noexcept {
 std::uint64_t config_hash(const engine::FundConfig& config) { return fnv1a64(config_to_json(config)); }
 
 LoadResult load_config_text(std::string_view text, const std::string& path) {
+    std::error_code ec;
+    fs::path absolute = fs::absolute(fs::path(path), ec);
+    if (ec) {
+        absolute = fs::path(path);
+    }
+    return load_config_text(text, path, absolute.lexically_normal().parent_path().string());
+}
+
+LoadResult load_config_text(std::string_view text, const std::string& source, const std::string& base_dir) {
+    const std::string& path = source;
     try {
         std::error_code ec;
-        fs::path absolute = fs::absolute(fs::path(path), ec);
+        fs::path base = fs::absolute(fs::path(base_dir.empty() ? "." : base_dir), ec);
         if (ec) {
-            absolute = fs::path(path);
+            base = fs::path(base_dir);
         }
-        Checker checker(path, absolute.lexically_normal().parent_path());
+        Checker checker(path, base.lexically_normal());
 
         TreeBuilder builder;
         const bool parsed = nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
@@ -1258,19 +1365,36 @@ std::string config_to_json(const engine::FundConfig& config) {
 
     const engine::ExecutionConfig& ex = config.execution;
     ordered execution = ordered::object();
+    execution["fill_model"] = "simulated";
     execution["slippage_bps"] = ex.slippage_bps;
     execution["fee_per_share"] = money_text(ex.fee_per_share);
-    execution["fee_bps"] = format_decimal(ex.fee_centibps, kFeeBpsDecimals);
+    execution["fee_bps"] = decimal_text(ex.fee_centibps, kFeeBpsDecimals);
     execution["latency"] = format_duration(ex.latency_ns);
     execution["participation_pct"] = ex.participation_pct;
+    execution["venue"] = ordered{{"name", ex.venue.name}, {"endpoint", ex.venue.endpoint}};
     root["execution"] = execution;
 
+    ordered market_data = ordered::object();
+    market_data["source"] = config.market_data.source == engine::MarketDataConfig::Source::kLive ? "live" : "replay";
+    market_data["feed"] = config.market_data.feed;
+    root["market_data"] = market_data;
+
     ordered instruments = ordered::array();
+    std::vector<const InstrumentConfig*> listed;
     for (const InstrumentConfig& ins : config.instruments) {
+        listed.push_back(&ins);
+    }
+    for (const InstrumentConfig& ins : config.disabled_instruments) {
+        listed.push_back(&ins);
+    }
+    for (const InstrumentConfig* listed_ins : listed) {
+        const InstrumentConfig& ins = *listed_ins;
         ordered i = ordered::object();
         i["id"] = ins.id;
         i["symbol"] = ins.symbol;
-        i["tick_size"] = format_decimal(ins.tick_size, abi::PRICE_DECIMALS);
+        i["currency"] = ins.currency;
+        i["status"] = ins.enabled ? "enabled" : "disabled";
+        i["tick_size"] = decimal_text(ins.tick_size, abi::PRICE_DECIMALS);
         i["lot_size"] = qty_text(ins.lot_size);
         i["restricted"] = ins.restricted;
         i["price_collar_bps"] = ins.price_collar_bps;
@@ -1299,6 +1423,8 @@ std::string config_to_json(const engine::FundConfig& config) {
         a["lease"] = format_duration(agent.lease_ns);
         a["silent_policy"] = policy_name(agent.silent_policy);
         a["wake"] = wake_name(agent.wake);
+        a["restart"] = agent.restart == engine::RestartPolicy::kOnFailure ? "on_failure" : "no";
+        a["max_restarts"] = agent.max_restarts;
         a["risk"] = limits_json(agent.limits);
         agents.push_back(std::move(a));
     }

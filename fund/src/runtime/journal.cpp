@@ -413,14 +413,23 @@ Status truncate_torn_tail(const std::string& path, JournalTail* tail) {
     if (torn == 0) {
         return {};
     }
+    return truncate_journal(path, valid);
+}
+
+Status truncate_journal(const std::string& path, std::uint64_t size) {
+    if (size < kJournalHeaderSize) {
+        return Status::error(path + ": cannot cut the journal to " + std::to_string(size) +
+                             " bytes: shorter than its header");
+    }
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
-        return Status::error(path + ": cannot open to cut the torn tail: " + errno_text(errno));
+        return Status::error(path + ": cannot open to cut the journal: " + errno_text(errno));
     }
-    if (::ftruncate(fd, static_cast<off_t>(valid)) != 0 || ::fsync(fd) != 0) {
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0 || ::fsync(fd) != 0) {
         const int err = errno;
         ::close(fd);
-        return Status::error(path + ": cannot cut the torn tail: " + errno_text(err));
+        return Status::error(path + ": cannot cut the journal to " + std::to_string(size) + " bytes: " +
+                             errno_text(err));
     }
     ::close(fd);
     return {};

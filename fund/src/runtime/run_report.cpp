@@ -11,8 +11,10 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "fundos/marketdata/civil_time.hpp"
+#include "fundos/marketdata/decimal.hpp"
 #include "fundos/runtime/config_json.hpp"
 
 namespace fundos::runtime {
@@ -22,7 +24,6 @@ using engine::EquityPoint;
 using engine::FillRow;
 using engine::FundConfig;
 
-constexpr double kTradingDaysPerYear = 252.0;
 constexpr abi::RejectReason kLastReason = abi::RejectReason::SHUTDOWN;
 
 std::string ratio(std::optional<double> value) {
@@ -61,7 +62,7 @@ std::string json_string(std::string_view s) {
     return out + "\"";
 }
 
-std::string money(std::int64_t raw) { return json_string(format_fixed(raw, abi::MONEY_DECIMALS)); }
+std::string money(std::int64_t raw) { return json_string(marketdata::format_fixed(raw, abi::MONEY_DECIMALS)); }
 
 const char* mode_text(abi::Mode m) {
     switch (m) {
@@ -117,42 +118,18 @@ struct Figures {
     std::vector<std::pair<abi::RejectReason, std::uint64_t>> rejects;
 };
 
-void equity_figures(Figures& f, std::span<const EquityPoint> series, std::optional<double> periods_per_year) {
-    f.final_equity = series.empty() ? f.capital : series.back().equity;
-    if (!series.empty()) {
-        f.last = series.back();
+/// The report's equity figures of a scope from the recorder's running ones; `running` nullptr:
+/// no steps.
+void equity_figures(Figures& f, const EquityFigures* running, std::optional<double> periods_per_year) {
+    if (running == nullptr || running->points == 0) {
+        f.final_equity = f.capital;
+        return;
     }
-    std::vector<double> returns;
-    returns.reserve(series.size());
-    abi::Money previous = f.capital;
-    abi::Money peak = f.capital;
-    for (const EquityPoint& p : series) {
-        if (previous > 0) {
-            returns.push_back(static_cast<double>(p.equity - previous) / static_cast<double>(previous));
-        }
-        previous = p.equity;
-        peak = std::max(peak, p.equity);
-        const abi::Money fall = peak - p.equity;
-        f.max_drawdown_amount = std::max(f.max_drawdown_amount, fall);
-        if (peak > 0) {
-            f.max_drawdown = std::max(f.max_drawdown, static_cast<double>(fall) / static_cast<double>(peak));
-        }
-    }
-    if (returns.size() >= 2 && periods_per_year) {
-        double sum = 0.0;
-        for (const double r : returns) {
-            sum += r;
-        }
-        const double mean = sum / static_cast<double>(returns.size());
-        double squares = 0.0;
-        for (const double r : returns) {
-            squares += (r - mean) * (r - mean);
-        }
-        const double sd = std::sqrt(squares / static_cast<double>(returns.size() - 1));
-        if (sd > 0.0) {
-            f.sharpe = mean / sd * std::sqrt(*periods_per_year);
-        }
-    }
+    f.final_equity = running->final_equity();
+    f.last = running->last;
+    f.max_drawdown = running->max_drawdown;
+    f.max_drawdown_amount = running->max_drawdown_amount;
+    f.sharpe = running->sharpe(periods_per_year);
 }
 
 std::string figures_json(const Figures& f, const std::string& indent) {
@@ -193,73 +170,24 @@ std::string figures_json(const Figures& f, const std::string& indent) {
     return s;
 }
 
-/// 252 * steps per UTC day of the fund series; nullopt without points.
-std::optional<double> periods_per_year(std::span<const EquityPoint> fund) {
-    if (fund.empty()) {
-        return std::nullopt;
-    }
-    std::uint64_t days = 0;
-    std::uint64_t last_day = UINT64_MAX;
-    // Points come in time order; count each day once even if the order were not strict.
-    std::vector<std::uint64_t> seen;
-    for (const EquityPoint& p : fund) {
-        const std::uint64_t day = p.time / (static_cast<std::uint64_t>(marketdata::SECONDS_PER_DAY) * 1'000'000'000ULL);
-        if (day != last_day && std::find(seen.begin(), seen.end(), day) == seen.end()) {
-            seen.push_back(day);
-            ++days;
-        }
-        last_day = day;
-    }
-    return kTradingDaysPerYear * static_cast<double>(fund.size()) / static_cast<double>(days);
-}
-
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------
 
-std::string format_time(abi::Timestamp ns) {
-    const std::uint64_t seconds = ns / 1'000'000'000ULL;
-    const auto nanos = static_cast<unsigned long long>(ns % 1'000'000'000ULL);
-    const auto day_seconds = static_cast<std::uint64_t>(marketdata::SECONDS_PER_DAY);
-    const marketdata::CivilDate d = marketdata::civil_from_days(static_cast<std::int64_t>(seconds / day_seconds));
-    const std::uint64_t s = seconds % day_seconds;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02u.%09lluZ", d.year, d.month, d.day,
-                  static_cast<unsigned>(s / 3600), static_cast<unsigned>(s / 60 % 60), static_cast<unsigned>(s % 60),
-                  nanos);
-    return buf;
-}
-
-std::string format_fixed(std::int64_t raw, int decimals) {
-    const bool negative = raw < 0;
-    const std::uint64_t magnitude = negative ? static_cast<std::uint64_t>(-(raw + 1)) + 1 : static_cast<std::uint64_t>(raw);
-    std::string digits = std::to_string(magnitude);
-    if (decimals > 0) {
-        if (digits.size() <= static_cast<std::size_t>(decimals)) {
-            digits.insert(0, static_cast<std::size_t>(decimals) + 1 - digits.size(), '0');
-        }
-        digits.insert(digits.size() - static_cast<std::size_t>(decimals), 1, '.');
-    }
-    return (negative ? "-" : "") + digits;
-}
-
 std::string report_json(const FundConfig& config, const RunFacts& facts, const RunResults& results) {
-    const std::span<const EquityPoint> fund_series =
-        results.equity.empty() ? std::span<const EquityPoint>{} : std::span<const EquityPoint>(results.equity[0]);
-    const std::optional<double> ppy = periods_per_year(fund_series);
+    const std::span<const EquityFigures> scopes =
+        results.equity != nullptr ? results.equity->scopes() : std::span<const EquityFigures>{};
+    const std::optional<double> ppy = results.equity != nullptr ? results.equity->periods_per_year() : std::nullopt;
 
     Figures fund;
     fund.capital = config.capital;
-    equity_figures(fund, fund_series, ppy);
+    equity_figures(fund, scopes.empty() ? nullptr : &scopes[0], ppy);
     std::vector<Figures> agents(config.agents.size());
     std::vector<__int128> agent_notional(config.agents.size(), 0);
     __int128 fund_notional = 0;
     for (std::size_t a = 0; a < config.agents.size(); ++a) {
         agents[a].capital = config.agents[a].capital;
-        const std::span<const EquityPoint> series = a + 1 < results.equity.size()
-                                                        ? std::span<const EquityPoint>(results.equity[a + 1])
-                                                        : std::span<const EquityPoint>{};
-        equity_figures(agents[a], series, ppy);
+        equity_figures(agents[a], a + 1 < scopes.size() ? &scopes[a + 1] : nullptr, ppy);
     }
     for (const FillRow& fill : results.fills) {
         const __int128 notional = static_cast<__int128>(fill.qty) * static_cast<__int128>(fill.price);
@@ -309,8 +237,8 @@ std::string report_json(const FundConfig& config, const RunFacts& facts, const R
     s += "    \"config_hash\": " + json_string(hash) + ",\n";
     s += "    \"steps\": " + std::to_string(facts.steps) + ",\n";
     s += "    \"events\": " + std::to_string(facts.events) + ",\n";
-    s += "    \"first_time\": " + (any_step ? json_string(format_time(facts.first_time)) : std::string("null")) + ",\n";
-    s += "    \"last_time\": " + (any_step ? json_string(format_time(facts.last_time)) : std::string("null")) + ",\n";
+    s += "    \"first_time\": " + (any_step ? json_string(marketdata::format_utc(facts.first_time)) : std::string("null")) + ",\n";
+    s += "    \"last_time\": " + (any_step ? json_string(marketdata::format_utc(facts.last_time)) : std::string("null")) + ",\n";
     s += "    \"stopped_by\": " + json_string(facts.stopped_by) + ",\n";
     s += "    \"periods_per_year\": " + ratio(ppy) + "\n";
     s += "  },\n  \"fund\": {\n";
@@ -332,39 +260,15 @@ std::string fills_csv(const FundConfig& config, std::span<const FillRow> fills) 
     std::string s = "time,agent,instrument,intent_id,side,qty,price,fee,internal\n";
     for (const FillRow& f : fills) {
         const char* side = abi::to_string(f.side);
-        s += format_time(f.time);
+        s += marketdata::format_utc(f.time);
         s += ',' + agent_label(config, f.agent_id);
         s += ',' + symbol_label(config, f.instrument_id);
         s += ',' + std::to_string(f.intent_id);
         s += ',' + std::string(side != nullptr ? side : "?");
-        s += ',' + format_fixed(f.qty, abi::QUANTITY_DECIMALS);
-        s += ',' + format_fixed(f.price, abi::PRICE_DECIMALS);
-        s += ',' + format_fixed(f.fee, abi::MONEY_DECIMALS);
+        s += ',' + marketdata::format_fixed(f.qty, abi::QUANTITY_DECIMALS);
+        s += ',' + marketdata::format_fixed(f.price, abi::PRICE_DECIMALS);
+        s += ',' + marketdata::format_fixed(f.fee, abi::MONEY_DECIMALS);
         s += f.internal ? ",true\n" : ",false\n";
-    }
-    return s;
-}
-
-std::string equity_csv(const FundConfig& config, std::span<const std::vector<EquityPoint>> equity) {
-    std::string s = "time,fund";
-    for (const auto& a : config.agents) {
-        s += ',' + a.name;
-    }
-    s += '\n';
-    if (equity.empty()) {
-        return s;
-    }
-    const std::vector<EquityPoint>& fund = equity[0];
-    for (std::size_t row = 0; row < fund.size(); ++row) {
-        s += format_time(fund[row].time);
-        s += ',' + format_fixed(fund[row].equity, abi::MONEY_DECIMALS);
-        for (std::size_t a = 0; a < config.agents.size(); ++a) {
-            s += ',';
-            if (a + 1 < equity.size() && row < equity[a + 1].size()) {
-                s += format_fixed(equity[a + 1][row].equity, abi::MONEY_DECIMALS);
-            }
-        }
-        s += '\n';
     }
     return s;
 }
@@ -424,9 +328,6 @@ Status write_run_outputs(const std::string& run_dir, const FundConfig& config, c
     try {
         const std::filesystem::path dir(run_dir);
         if (Status s = write_file_atomic((dir / "fills.csv").string(), fills_csv(config, results.fills)); !s.ok()) {
-            return s;
-        }
-        if (Status s = write_file_atomic((dir / "equity.csv").string(), equity_csv(config, results.equity)); !s.ok()) {
             return s;
         }
         return write_file_atomic((dir / "report.json").string(), report_json(config, facts, results));

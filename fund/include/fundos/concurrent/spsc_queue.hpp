@@ -65,6 +65,14 @@ public:
         return &slots_[head & mask_];
     }
 
+    /// Either side: how many values are queued, from a fresh look at both indices (the other
+    /// side may move it at once). Loads the other side's cache line: not for every operation.
+    [[nodiscard]] std::size_t size_approx() const noexcept {
+        const std::uint64_t head = head_.value.load(std::memory_order_acquire);
+        const std::uint64_t tail = tail_.value.load(std::memory_order_acquire);
+        return tail >= head ? static_cast<std::size_t>(tail - head) : 0;
+    }
+
     /// Consumer: drop the value front() returned. Call only after a non-null front().
     void pop() noexcept {
         head_.value.store(head_.value.load(std::memory_order_relaxed) + 1, std::memory_order_release);

@@ -1,5 +1,5 @@
-// The Fund's configuration model: what every configuration source (JSON file today; SQLite and
-// PostgreSQL later, issue #6) is loaded into. Plain data, no behaviour; the loader checks every
+// The Fund's configuration model: what every configuration source (a JSON file, or the document a
+// SQLite or PostgreSQL configuration database gives; docs/CONFIG.md) is loaded into. Plain data, no behaviour; the loader checks every
 // rule written here and the engine trusts a loaded FundConfig.
 //
 // Units are the ABI's fixed-point types (fundos/abi.hpp): Price raw * 1e-8, Quantity raw * 1e-6,
@@ -41,12 +41,22 @@ enum class SilentPolicy : std::uint8_t {
     kFlatten = 3,       ///< cancel its working orders and close its positions
 };
 
+/// What the launcher (`fundos run`) does when the agent's process exits while the Fund runs. The
+/// Fund itself only sees hang-ups and reattachments (a new generation); the engine never reads
+/// this (it is not in the config hash: a restart changes no rule, only whether answers come).
+enum class RestartPolicy : std::uint8_t {
+    kNo = 0,         ///< never restart; a non-zero exit fails the run
+    kOnFailure = 1,  ///< restart after a non-zero exit or a signal, up to max_restarts times
+};
+
 /// How an agent waits for snapshots (passed to the agent through its launch environment).
 enum class WakeMode : std::uint8_t { kSpin = 0, kBusy = 1, kFutex = 2 };
 
 struct InstrumentConfig {
     std::uint32_t id = 0;           ///< stable id, 1.. ; the row in FundState.instruments is its index in the list
     std::string symbol;             ///< <= 15 ASCII characters; must exist in the market data
+    std::string currency = "USD";   ///< ISO 4217 code (3 upper-case letters); informational today
+    bool enabled = true;            ///< status "enabled"; a disabled one is kept in FundConfig::disabled_instruments
     abi::Price tick_size = 0;       ///< 0: take it from the market-data file
     abi::Quantity lot_size = 0;     ///< 0: take it from the market-data file
     bool restricted = false;        ///< on the restricted list: only risk-reducing intents (RESTRICTED)
@@ -66,6 +76,8 @@ struct AgentConfig {
     abi::Duration lease_ns = 2'000'000'000ULL;
     SilentPolicy silent_policy = SilentPolicy::kNoOp;
     WakeMode wake = WakeMode::kSpin;
+    RestartPolicy restart = RestartPolicy::kNo;
+    std::uint32_t max_restarts = 3;           ///< with kOnFailure: restarts per run (0..100)
     RiskLimits limits;
 };
 
@@ -82,12 +94,31 @@ struct DecisionPolicy {
 };
 
 /// Simulated execution (docs/FUND.md states the fill rules exactly).
+/// Where live orders would go (paper/production; accepted and kept, unused by the simulation).
+struct VenueConfig {
+    std::string name;      ///< empty: none
+    std::string endpoint;  ///< e.g. "fix://host:port"; empty: none
+};
+
+/// How fills are made. Only the simulated fill model exists (docs/FUND.md's fill rules).
+enum class FillModel : std::uint8_t { kSimulated = 1 };
+
 struct ExecutionConfig {
+    FillModel fill_model = FillModel::kSimulated;
     std::uint32_t slippage_bps = 0;      ///< market orders fill this many bps worse than the rule's price
     abi::Money fee_per_share = 0;        ///< Money per unit of quantity (raw * 1e-6 per 1.0 units)
     std::uint32_t fee_centibps = 0;      ///< plus this many hundredths of a bp of notional (50 = 0.5 bp)
     abi::Duration latency_ns = 0;        ///< an order becomes eligible to fill this long after its decision
     std::uint32_t participation_pct = 100;  ///< share (1..100) of an event's size (bar volume, quote size, trade size) one order may take
+    VenueConfig venue;
+};
+
+/// Where market data comes from: the replay of simulation.data, or a live feed (paper and
+/// production modes, which this build refuses).
+struct MarketDataConfig {
+    enum class Source : std::uint8_t { kReplay = 1, kLive = 2 };
+    Source source = Source::kReplay;
+    std::string feed;  ///< the live feed's address; empty with kReplay
 };
 
 struct SimulationConfig {
@@ -107,7 +138,9 @@ struct FundConfig {
     RiskLimits limits;                ///< fund-wide limits
     SimulationConfig simulation;
     ExecutionConfig execution;
-    std::vector<InstrumentConfig> instruments;
+    MarketDataConfig market_data;
+    std::vector<InstrumentConfig> instruments;            ///< the enabled instruments: the Fund's table
+    std::vector<InstrumentConfig> disabled_instruments;   ///< status "disabled": kept for the configuration's text only
     std::vector<AgentConfig> agents;
 };
 

@@ -13,13 +13,17 @@
 //                           order: the engine sorts them by (agent id, intent id) at end_step
 //   silent(slot, why)*      agents that did not answer this step (no END_OF_ANSWER by the
 //                           deadline, dead, late): their silent policy applies
+//   refused(slot, r)*       records the engine never gets to check: refused by the transport's
+//                           structural validation (or a quarantined ring), or void because the
+//                           agent's answer was unfinished; journaled and counted, never executed
 //   end_step()              risk checks in sequence, netting per instrument, parent orders to
 //                           simulated execution, allocations; reports and journal records
 //
 // Everything the engine decides leaves through the Sink: a report for an agent (ACCEPTED,
-// REJECTED with its reason, FILLED, CANCELED) and a journal record for every state change.
+// REJECTED with its reason, FILLED, CANCELED), a journal record for every state change, and at
+// the end of every step the equity points of the fund and of each agent.
 //
-// SPEC (docs/FUND.md quotes this block; the fill rules are in execution.hpp, netting and
+// SPEC (docs/ENGINE.md quotes this block; the fill rules are in execution.hpp, netting and
 // allocation in netting.hpp, accounting in ledger.hpp, rounding in fixed_point.hpp, journal
 // records in journal_records.hpp)
 //
@@ -28,7 +32,9 @@
 // instrument_id); market events by their market-data id; the engine maps one onto the other by
 // symbol. An instrument whose symbol is not in the market data is HALTED.
 //
-// Sequencing. end_step processes the step's submitted intents sorted by (agent_id, intent_id)
+// Sequencing. end_step first journals the step's refusals (kRefusal) in slot order, each slot's
+// in the order they were given (an agent's ring order: deterministic whatever the interleaving
+// of agents); then it processes the step's submitted intents sorted by (agent_id, intent_id)
 // (then slot, then the record's bytes), whatever the order of the submit() calls; then the
 // silent-agent policies in slot order (one per slot and step; ties broken by the why text);
 // then netting per instrument in config order. Every later check sees the effects of earlier
@@ -124,11 +130,13 @@
 // clock, agents or agent_count. Fund totals: NAV = sum of agents' equity + unallocated capital
 // (FundConfig.capital - sum of agents' capital, held as cash); cash likewise; realized,
 // unrealized and fees are sums over agents; gross/net exposure are over the fund's positions
-// (agents' positions summed per instrument) at the marks. fill_book writes the whole AgentBook:
-// seq = the step's seq, the account (capital, cash, equity, exposures, PnL, fees, intents
-// accepted/rejected, last_intent_id) and one position row per instrument mapped to the agent
-// (plus any other where it holds a position or working orders), in config order, with
-// avg_cost, realized/unrealized PnL, fees and the signed working_qty.
+// (agents' positions summed per instrument) at the marks. fill_book writes the AgentBook's head
+// and its rows in use: seq = the step's seq, the account (capital, cash, equity, exposures, PnL,
+// fees, intents accepted/rejected, last_intent_id) and position_count rows, one per instrument
+// mapped to the agent (plus any other where it holds a position or working orders), in config
+// order, with avg_cost, realized/unrealized PnL, fees and the signed working_qty. Rows past
+// position_count are left as they were (no reader looks at them: the transport publishes the
+// head and the rows in use), so a step costs no 4 KB clear per agent.
 //
 // Invariant: per instrument, the sum of the agents' positions equals the fund's position
 // (updated only by execution fills); asserted in debug builds after every fill and cross.
@@ -165,10 +173,24 @@ enum class RecordType : std::uint16_t {
     kKillSwitch = 12,      ///< the operator's kill switch on or off (scope)
     kStepEnd = 13,         ///< end of a step: fund NAV, cash, positions hash
     kRunEnd = 14,          ///< the run finished (why)
+    kRefusal = 15,         ///< a record refused before the engine's checks (transport, void answer)
 };
 
 /// Scope of a kill switch or trading state.
 enum class Scope : std::uint8_t { kFund = 1, kAgent = 2, kInstrument = 3 };
+
+/// The figures of the fund or of one agent at the end of a step (equity.csv, report.json):
+/// handed to the Sink as the step ends, never kept by the engine.
+struct EquityPoint {
+    abi::Timestamp time = 0;
+    abi::Money equity = 0;     ///< cash + marked positions
+    abi::Money gross = 0;
+    abi::Money net = 0;
+    abi::Money fees = 0;
+    abi::Money realized = 0;
+    abi::Money unrealized = 0;
+    bool operator==(const EquityPoint&) const = default;
+};
 
 /// Where the engine's decisions go. Called synchronously from the engine's thread.
 class Sink {
@@ -179,6 +201,12 @@ public:
     /// A journal record: `payload` is the record's POD body (journal_records.hpp), valid only
     /// during the call.
     virtual void journal(RecordType type, std::span<const std::byte> payload) = 0;
+    /// The equity points of a step, once per end_step after its last report and before its
+    /// kStepEnd record: [0] the fund, then one per agent in config order, all with the step's
+    /// clock as time. Valid only during the call: the engine keeps no series, so whoever needs
+    /// one (equity.csv, report.json) keeps its own, and the engine's memory does not grow with
+    /// the number of steps.
+    virtual void equity(std::span<const EquityPoint> fund_then_agents) = 0;
 };
 
 /// A fill as written to fills.csv (and the report run summary); one per allocation to an agent.
@@ -194,15 +222,19 @@ struct FillRow {
     bool internal = false;     ///< crossed internally against another agent (no fee)
 };
 
-/// Per-agent and fund figures for equity.csv / report.json at the end of a step.
-struct EquityPoint {
-    abi::Timestamp time = 0;
-    abi::Money equity = 0;     ///< cash + marked positions
-    abi::Money gross = 0;
-    abi::Money net = 0;
-    abi::Money fees = 0;
-    abi::Money realized = 0;
-    abi::Money unrealized = 0;
+/// A record the engine never got to check (refused()). The agent already has its REJECTED
+/// report (the transport or the fund process wrote it); the engine journals and counts it.
+struct Refusal {
+    enum class Source : std::uint8_t {
+        kTransport = 1,    ///< structural validation failed (ids, enums, quantity, price, mapping, ...)
+        kQuarantine = 2,   ///< the ring holds an impossible commit: quarantined, never read again
+        kVoidAnswer = 3,   ///< passed the transport, but the answer had no END_OF_ANSWER in time
+    };
+    Source source = Source::kTransport;
+    abi::RejectReason reason = abi::RejectReason::NONE;
+    abi::IntentRecord copy{};        ///< the private copy as validated; zero for kQuarantine (nothing was copied)
+    std::uint64_t ring_position = 0; ///< kQuarantine: where the impossible commit was found
+    std::uint64_t commit_seen = 0;   ///< kQuarantine: the impossible value
 };
 
 class Engine {
@@ -233,6 +265,10 @@ public:
     void submit(std::uint16_t slot, const abi::IntentRecord& intent) noexcept;
     /// The agent in `slot` did not answer this step; `why` is "timeout", "dead" or "late".
     void silent(std::uint16_t slot, const char* why) noexcept;
+    /// A record of the agent in `slot` that never reaches the risk checks (Refusal). Journaled
+    /// (kRefusal) at end_step and counted in rejects(); kQuarantine and kVoidAnswer also in the
+    /// book's intents_rejected (kTransport ones the transport counts there itself).
+    void refused(std::uint16_t slot, const Refusal& refusal) noexcept;
     void end_step() noexcept;
 
     // ---- operator
@@ -242,8 +278,7 @@ public:
 
     // ---- results (for report.json, fills.csv, equity.csv)
     [[nodiscard]] std::span<const FillRow> fills() const noexcept;
-    /// One point per end_step: index 0 is the fund, then agents in config order.
-    [[nodiscard]] const std::vector<std::vector<EquityPoint>>& equity() const noexcept;
+    // (The equity points of each step go to Sink::equity as the step ends.)
     /// Rejections so far per agent (config order) per RejectReason value.
     [[nodiscard]] std::uint64_t rejects(std::size_t agent_index, abi::RejectReason reason) const noexcept;
 

@@ -1,6 +1,6 @@
 // Simulated execution: when and at what price a parent order fills against a market event.
 //
-// SPEC (docs/FUND.md quotes this block)
+// SPEC (docs/ENGINE.md quotes this block)
 //
 //   Eligibility. An order decided at step clock T becomes eligible at T + execution.latency_ns.
 //   Market events of its instrument with time >= that instant are its eligible events; the

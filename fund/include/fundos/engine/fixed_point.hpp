@@ -1,7 +1,7 @@
 // Fixed-point arithmetic of the engine: one rounding rule for every figure that reaches a report,
 // the journal or the snapshot.
 //
-// SPEC (docs/FUND.md quotes this block)
+// SPEC (docs/ENGINE.md quotes this block)
 //
 //   Units are the ABI's: Price raw * 1e-8, Quantity raw * 1e-6, Money raw * 1e-6.
 //   Every product is formed exactly in a 128-bit integer (__int128) and divided ONCE, rounding

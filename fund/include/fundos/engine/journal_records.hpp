@@ -3,7 +3,7 @@
 // always build a record as `XxxRecord r{};`). Journals outlive builds: never reorder or resize a
 // field; grow by taking reserved bytes or by a new record type.
 //
-// SPEC (docs/FUND.md quotes this block)
+// SPEC (docs/ENGINE.md quotes this block)
 //
 //   type           payload              emitted
 //   kRunStart      RunStartRecord       once, by the Engine constructor: config hash, data
@@ -31,11 +31,21 @@
 //   kKillSwitch    KillSwitchRecord     kill_switch(): scope, id, on
 //   kStepEnd       StepEndRecord        end of end_step: fund totals and state_hash
 //   kRunEnd        RunEndRecord         finish(): why, totals, state_hash
+//   kRefusal       RefusalRecord        end_step, before the kIntent records, per refused()
+//                                       call (slot order, then call order): the private copy
+//                                       (zero for a quarantine), source, reason, and for a
+//                                       quarantine the ring position and the commit found there
 //
-//   Recovery replays the inputs into a fresh Engine built from the same config and instrument
-//   table: kMarketRange (re-read the events, check the hash, on_market each), kStepBegin
-//   (begin_step), kIntent (submit(slot, intent)), kPolicy (silent(slot, why)), kStepEnd
-//   (end_step; compare its state_hash), kKillSwitch (kill_switch), kRunEnd (finish(why)).
+//   Intent copies (kIntent, kRefusal) are journaled with commit = 0: the commit is the record's
+//   position in the agent's ring, which starts over when an agent reattaches, so keeping it would
+//   make a resumed run's journal differ from an uninterrupted one's for no decision's sake.
+//
+//   Recovery (journal_replay.hpp: replay_journal) replays the inputs into a fresh Engine built
+//   from the same config and instrument table: kMarketRange (re-read the events, check the
+//   hash, on_market each), kStepBegin (begin_step), kIntent (submit(slot, intent)), kPolicy
+//   (silent(slot, why)), kStepEnd (end_step; compare its state_hash), kKillSwitch
+//   (kill_switch), kRunEnd (finish(why)), kRefusal (refused(slot, refusal): counted, never
+//   executed).
 //   Everything else is output and is reproduced byte for byte by the replay.
 //
 //   state_hash: FNV-1a 64 over, in order, for each agent (config order): cash, realized, fees,
@@ -291,6 +301,23 @@ struct RunEndRecord {
 };
 static_assert(sizeof(RunEndRecord) == 80);
 
+struct alignas(64) RefusalRecord {
+    abi::IntentRecord intent{};      ///< the private copy (zero for a quarantine)
+    abi::Sequence step_seq = 0;
+    abi::Timestamp clock = 0;
+    std::uint64_t ring_position = 0; ///< quarantine: the ring position of the impossible commit
+    std::uint64_t commit_seen = 0;   ///< quarantine: the value found there
+    std::uint32_t agent_id = 0;      ///< the slot's configured id (the copy's may be anything)
+    std::uint16_t slot = 0;
+    std::uint16_t reason = 0;        ///< abi::RejectReason reported to the agent
+    std::uint8_t source = 0;         ///< Refusal::Source
+    std::uint8_t pad_169[23] = {};
+};
+static_assert(sizeof(RefusalRecord) == 192);
+static_assert(offsetof(RefusalRecord, step_seq) == 128);
+static_assert(offsetof(RefusalRecord, agent_id) == 160);
+static_assert(offsetof(RefusalRecord, source) == 168);
+
 /// Trivially copyable, standard layout and without any padding byte (every byte is a named field).
 template <class T>
 inline constexpr bool kJournalPod = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> &&
@@ -299,7 +326,7 @@ static_assert(kJournalPod<RunStartRecord> && kJournalPod<MarketRangeRecord> && k
               kJournalPod<IntentJournalRecord> && kJournalPod<OrderRecord> && kJournalPod<CrossRecord> &&
               kJournalPod<FillRecord> && kJournalPod<AllocationRecord> && kJournalPod<CancelRecord> &&
               kJournalPod<PolicyRecord> && kJournalPod<TradingStateRecord> && kJournalPod<KillSwitchRecord> &&
-              kJournalPod<StepEndRecord> && kJournalPod<RunEndRecord>);
+              kJournalPod<StepEndRecord> && kJournalPod<RunEndRecord> && kJournalPod<RefusalRecord>);
 
 /// The payload size of each record type (0 for an unknown type).
 [[nodiscard]] std::size_t record_size(RecordType type) noexcept;

@@ -1,6 +1,6 @@
 // Accounting of one agent's position in one instrument, and of its account.
 //
-// SPEC (docs/FUND.md quotes this block)
+// SPEC (docs/ENGINE.md quotes this block)
 //
 //   State per (agent, instrument): qty (signed), basis (signed Money: what the open position
 //   cost; > 0 for a long, < 0 for a short), realized (Money), fees (Money). Per agent: capital

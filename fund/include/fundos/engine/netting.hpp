@@ -1,6 +1,6 @@
 // Netting and allocation: how the engine splits a quantity among several agents' orders.
 //
-// SPEC (docs/FUND.md quotes this block)
+// SPEC (docs/ENGINE.md quotes this block)
 //
 //   Netting, per instrument, per decision step (Engine::end_step, after the intents and the
 //   silent-agent policies of the step):

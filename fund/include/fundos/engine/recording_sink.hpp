@@ -37,10 +37,17 @@ public:
         append_stream(0xB1, payload.data(), payload.size());
     }
 
+    void equity(std::span<const EquityPoint> fund_then_agents) override {
+        equity_steps.emplace_back(fund_then_agents.begin(), fund_then_agents.end());
+        append_stream(0xC0, fund_then_agents.data(), fund_then_agents.size_bytes());
+    }
+
     /// Every call as bytes, in call order: equal streams mean identical output.
     std::vector<std::byte> stream;
     std::vector<Report> reports;
     std::vector<Journal> journals;
+    /// Per step, the fund's equity point then each agent's (Sink::equity).
+    std::vector<std::vector<EquityPoint>> equity_steps;
 
     /// Reports for one slot.
     [[nodiscard]] std::vector<abi::IntentReport> for_slot(std::uint16_t slot) const {
@@ -71,6 +78,7 @@ public:
         stream.clear();
         reports.clear();
         journals.clear();
+        equity_steps.clear();
     }
 
 private:

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
+#include <string>
 
 #include "fundos/abi.hpp"
 
@@ -94,6 +96,29 @@ struct CivilDate {
     const std::int64_t utc_ms = days_from_civil(date) * SECONDS_PER_DAY * 1000 + ms_since_midnight +
                                 offset_hours * 3600 * 1000;
     return static_cast<abi::Timestamp>(utc_ms) * 1'000'000ULL;
+}
+
+/// How much of the second format_utc writes.
+enum class TimeDigits : bool { kNanoseconds, kSeconds };
+
+/// A timestamp (ns since the epoch, UTC) as ISO 8601: "2024-01-02T14:31:00.000000123Z", or
+/// "2024-01-02T14:31:00Z" with kSeconds (progress lines and status, for people).
+[[nodiscard]] inline std::string format_utc(abi::Timestamp ns, TimeDigits digits = TimeDigits::kNanoseconds) {
+    const auto seconds = static_cast<std::int64_t>(ns / static_cast<std::uint64_t>(NS_PER_SECOND));
+    const auto nanos = static_cast<unsigned long long>(ns % static_cast<std::uint64_t>(NS_PER_SECOND));
+    const CivilDate date = civil_from_days(seconds / SECONDS_PER_DAY);
+    const std::int64_t of_day = seconds % SECONDS_PER_DAY;
+    const auto hh = static_cast<unsigned>(of_day / 3600);
+    const auto mm = static_cast<unsigned>(of_day / 60 % 60);
+    const auto ss = static_cast<unsigned>(of_day % 60);
+    char text[48];
+    if (digits == TimeDigits::kSeconds) {
+        std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02u:%02u:%02uZ", date.year, date.month, date.day, hh, mm, ss);
+    } else {
+        std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02u:%02u:%02u.%09lluZ", date.year, date.month, date.day, hh,
+                      mm, ss, nanos);
+    }
+    return text;
 }
 
 }  // namespace fundos::marketdata

@@ -3,8 +3,10 @@
 // rejects more fractional digits than `decimals` unless they are zeros, and overflow of i64.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace fundos::marketdata {
@@ -18,7 +20,8 @@ namespace fundos::marketdata {
     if (text.empty()) {
         return std::nullopt;
     }
-    constexpr std::uint64_t limit = static_cast<std::uint64_t>(INT64_MAX);
+    // A negative value may reach INT64_MIN, one more in magnitude than INT64_MAX.
+    const std::uint64_t limit = static_cast<std::uint64_t>(INT64_MAX) + (negative ? 1U : 0U);
     std::uint64_t value = 0;
     int fraction_digits = -1;  // -1: no '.' seen
     bool any_digit = false;
@@ -58,8 +61,10 @@ namespace fundos::marketdata {
         }
         value *= 10;
     }
-    const auto signed_value = static_cast<std::int64_t>(value);
-    return negative ? -signed_value : signed_value;
+    if (negative && value != 0) {
+        return -static_cast<std::int64_t>(value - 1) - 1;  // INT64_MIN without overflowing
+    }
+    return static_cast<std::int64_t>(value);
 }
 
 /// An unsigned decimal integer (no sign, no '.'); nullopt on anything else or overflow.
@@ -79,6 +84,38 @@ namespace fundos::marketdata {
         value = value * 10 + digit;
     }
     return value;
+}
+
+/// Whether format_fixed writes every decimal or drops trailing zeros (and a bare '.').
+enum class Zeros : bool { kKeep, kTrim };
+
+/// A fixed-point integer as exact decimal text, `raw` * 10^-decimals: (1250500000, 6) is
+/// "1250.500000" with kKeep (reports, CSV: columns line up) and "1250.5" with kTrim (configs,
+/// the journal printer; "1250" when no fraction is left). The text reads back with parse_fixed.
+[[nodiscard]] inline std::string format_fixed(std::int64_t raw, int decimals, Zeros zeros = Zeros::kKeep) {
+    const bool negative = raw < 0;
+    const std::uint64_t magnitude =
+        negative ? static_cast<std::uint64_t>(-(raw + 1)) + 1 : static_cast<std::uint64_t>(raw);
+    std::string digits = std::to_string(magnitude);
+    if (decimals > 0) {
+        const auto places = static_cast<std::size_t>(decimals);
+        if (digits.size() <= places) {
+            digits.insert(0, places + 1 - digits.size(), '0');
+        }
+        digits.insert(digits.size() - places, 1, '.');
+        if (zeros == Zeros::kTrim) {
+            while (digits.back() == '0') {
+                digits.pop_back();
+            }
+            if (digits.back() == '.') {
+                digits.pop_back();
+            }
+        }
+    }
+    if (negative) {
+        digits.insert(digits.begin(), '-');
+    }
+    return digits;
 }
 
 }  // namespace fundos::marketdata

@@ -29,6 +29,8 @@ inline constexpr std::uint64_t kEndOfData = ~0ULL;
 
 class MarketFeed {
 public:
+    static constexpr std::size_t kQueueCapacity = std::size_t{1} << 14;
+
     MarketFeed() = default;
     ~MarketFeed();
     MarketFeed(const MarketFeed&) = delete;
@@ -52,16 +54,28 @@ public:
 
     /// Consumer side (the sequencer's thread): the next item, waiting for the producer.
     [[nodiscard]] const MarketItem& front() noexcept;
-    void pop() noexcept { queue_.pop(); }
+    void pop() noexcept {
+        queue_.pop();
+        // One relaxed load of a line the producer writes only when it goes to sleep or wakes.
+        if (std::atomic_ref<std::uint32_t>(producer_asleep_).load(std::memory_order_relaxed) != 0) [[unlikely]] {
+            wake_producer();
+        }
+    }
 
 private:
     void run(std::uint64_t skip) noexcept;
+    void wake_producer() noexcept;
 
     std::vector<std::unique_ptr<marketdata::ReplayReader>> readers_;
     marketdata::ReplayMerge merge_;
     std::uint64_t total_ = 0;
     std::uint64_t checksum_ = 0;
-    concurrent::SpscQueue<MarketItem> queue_{1 << 14};
+    concurrent::SpscQueue<MarketItem> queue_{kQueueCapacity};
+    // The producer, finding the queue full, sleeps (futex on this word, 1 ms at most) instead of
+    // spinning on sched_yield: on a machine with fewer cores than busy threads (the sequencer and
+    // busy-polling agents) a spinning producer takes their time. The consumer wakes it once half
+    // the queue is free again, so it sleeps once per half a queue of events, not per event.
+    alignas(concurrent::kFalseSharingRange) std::uint32_t producer_asleep_ = 0;
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };

@@ -1,4 +1,4 @@
-// The Fund's JSON configuration: file -> engine::FundConfig, checked completely, and back to a
+// The Fund's JSON configuration: file (or a database's document, config_source.hpp) -> engine::FundConfig, checked completely, and back to a
 // normalized JSON text whose hash identifies the configuration in the journal and the report.
 //
 // The JSON form is described once, in schema/fund-config.schema.json (JSON Schema 2020-12); the
@@ -50,6 +50,12 @@ struct LoadResult {
 /// need not exist.
 [[nodiscard]] LoadResult load_config_text(std::string_view text, const std::string& path);
 
+/// The same for a document that comes from no file (a configuration database's document,
+/// standard input): messages name `source` (e.g. "sqlite:///srv/fund.db#demo"), and relative
+/// paths resolve against `base_dir` (made absolute with the current folder; "" is the current
+/// folder).
+[[nodiscard]] LoadResult load_config_text(std::string_view text, const std::string& source, const std::string& base_dir);
+
 /// The normalized JSON form of `config`: every field present with its default filled in, keys in
 /// the schema's order, decimals in their shortest exact form, durations in the largest exact unit,
 /// paths as given in `config` (absolute after loading), two-space indent, a final newline. Equal
@@ -66,7 +72,5 @@ struct LoadResult {
 /// "12s", "5m", "250us", "0s": a duration in the largest unit that holds it exactly.
 [[nodiscard]] std::string format_duration(std::uint64_t ns);
 
-/// A fixed-point value in its shortest exact decimal form: (123450000, 8) -> "1.2345", (5, 0) -> "5".
-[[nodiscard]] std::string format_decimal(std::int64_t raw, int decimals);
 
 }  // namespace fundos::runtime

@@ -40,7 +40,7 @@
 //   |  zero padding to the next multiple of 8                       |
 //   +---------------------------------------------------------------+
 //
-// Failure model. The writer appends whole steps with one write(2) each; a crash (kill -9, power
+// Failure model. The writer appends whole steps, one or more per write(2); a crash (kill -9, power
 // loss) can leave the last write short, or garbage/zeros after the last good record. The reader
 // therefore distinguishes:
 //   * torn tail: a record that is short, fails its checks or its CRC, with no valid record after
@@ -196,6 +196,10 @@ struct JournalTail {
 /// Recovery before appending: reads the whole journal and, if it ends in a torn tail, truncates
 /// the file to its last good record (then fsyncs it). Corruption is an error and nothing is cut.
 [[nodiscard]] Status truncate_torn_tail(const std::string& path, JournalTail* tail = nullptr);
+
+/// Cuts the journal to its first `size` bytes (a record boundary found with a JournalReader: a
+/// resumed run drops the records of a step that was not committed whole), then fsyncs it.
+[[nodiscard]] Status truncate_journal(const std::string& path, std::uint64_t size);
 
 /// The build description written into new journals' headers.
 [[nodiscard]] std::string journal_created_by();

@@ -32,10 +32,11 @@ static_assert(sizeof(abi::InstrumentEntry) % sizeof(std::uint64_t) == 0 && sizeo
 class SnapshotPublisher {
 public:
     /// Create the region (memfd, header, control zeroed, no snapshot yet) and seal it for
-    /// readers. Returns 0 or -errno.
-    [[nodiscard]] int create() noexcept;
+    /// readers. The first publish() is snapshot `first_seq` (a resumed Fund continues its
+    /// numbering: agents and the journal know snapshots by seq). Returns 0 or -errno.
+    [[nodiscard]] int create(abi::Sequence first_seq = 1) noexcept;
 
-    /// Publish the next snapshot: stamps state.seq = s (the next number, from 1), writes the
+    /// Publish the next snapshot: stamps state.seq = s (the next number, from first_seq), writes the
     /// slot (head and rows in use), advances latest, bumps the futex word and wakes waiters. Returns s. Never blocks on
     /// a reader and never allocates. Single writer: call from one thread only.
     abi::Sequence publish(abi::FundState& state) noexcept;

@@ -32,6 +32,7 @@ struct TransportConfig {
     ValidationLimits limits{};
     std::uint64_t handshake_timeout_ns = 1'000'000'000ULL;
     bool futex_wake = true;                       ///< FUTEX_WAKE after each publish
+    abi::Sequence first_snapshot_seq = 1;         ///< seq of the first snapshot (a resumed Fund continues)
     /// false: process_one() reports ACCEPTED for every record that passes validation (the
     /// transport host). true: only rejections are reported there; the Fund's sequencer answers
     /// the accepted records itself through write_report() after its risk checks.
@@ -98,8 +99,17 @@ public:
     bool write_report(std::uint16_t slot, const abi::IntentReport& report) noexcept;
 
     /// The account and positions the agent's book shows from the next publish on (the Fund's
-    /// ledger); the transport adds its own counters (last intent id, records it rejected).
+    /// ledger); the transport adds its own counters (last intent id, records it rejected). Only
+    /// the head and rows [0, position_count) of `book` are read.
     void set_book(std::uint16_t slot, const abi::AgentBook& book) noexcept;
+
+    /// AgentSlot.trading_state of `slot` from the next publish on (the engine's verdict: the
+    /// transport has no risk state of its own). ACTIVE until set.
+    void set_trading_state(std::uint16_t slot, abi::TradingState state) noexcept {
+        if (slot < kSlots) {
+            records_[slot].trading_state = state;
+        }
+    }
 
     /// Sample every attached agent's heartbeat at `now_ns` (CLOCK_MONOTONIC).
     void check_liveness(std::uint64_t now_ns) noexcept;
@@ -132,6 +142,7 @@ private:
         std::uint64_t accepted = 0;
         std::uint64_t rejected = 0;
         abi::Sequence last_answered_seq = 0;
+        abi::TradingState trading_state = abi::TradingState::ACTIVE;
         bool book_dirty = false;
         bool has_book_body = false;
         abi::AgentBook book_body{};  ///< set_book(): the ledger's view of this agent

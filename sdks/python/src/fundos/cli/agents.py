@@ -71,14 +71,19 @@ def environment(spec: AgentSpec, ready: Ready, base: Mapping[str, str]) -> dict[
     return env
 
 
-def start(spec: AgentSpec, ready: Ready, config_dir: Path, base_env: Mapping[str, str]) -> AgentProcess:
-    """Start one agent; :class:`CliError` naming the agent when it cannot be started."""
+def start(spec: AgentSpec, ready: Ready, config_dir: Path, base_env: Mapping[str, str],
+          restart_note: str = "") -> AgentProcess:
+    """Start one agent; :class:`CliError` naming the agent when it cannot be started. A restart
+    (``restart_note`` not empty) appends to the agent's log after a line saying why."""
     log = log_path(ready.run_dir, spec.name)
     cwd = working_dir(spec, config_dir)
     env = environment(spec, ready, base_env)
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("wb") as out:
+        with log.open("ab" if restart_note else "wb") as out:
+            if restart_note:
+                out.write(f"--- fundos run: {restart_note} ---\n".encode())
+                out.flush()
             popen = subprocess.Popen(list(spec.command), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
     except OSError as error:

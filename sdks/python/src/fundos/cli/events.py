@@ -9,7 +9,8 @@
 :func:`parse_line` turns a line into one of the dataclasses here. Unknown fields are ignored,
 unknown events come back as :class:`OtherEvent`, and a line that is not a JSON object as
 :class:`TextLine`, so a newer Fund does not break an older CLI. An agent entry may also carry
-``instruments`` (the symbols or ids mapped to it), which the CLI passes to the agent.
+``instruments`` (the symbols or ids mapped to it), which the CLI passes to the agent, and
+``restart`` (``no`` | ``on_failure``) with ``max_restarts``, the launcher's restart policy.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class AgentSpec:
     working_dir: str
     wake: str
     instruments: tuple[str, ...] = ()
+    restart: str = "no"
+    """``no`` or ``on_failure``: what `fundos run` does when the agent's process fails."""
+    max_restarts: int = 3
 
 
 @dataclass(frozen=True)
@@ -103,9 +107,13 @@ def _agent(data: object) -> AgentSpec:
     instruments = data.get("instruments", [])
     if not isinstance(instruments, list):
         raise EventError(f"an agent's instruments must be a list, not {instruments!r}")
+    restart = _str(data, "restart", "no")
+    if restart not in ("no", "on_failure"):
+        raise EventError(f"an agent's restart must be 'no' or 'on_failure', not {restart!r}")
     return AgentSpec(id=_int(data, "id"), name=_str(data, "name"), command=tuple(command),
                      working_dir=_str(data, "working_dir", ""), wake=_str(data, "wake", "spin"),
-                     instruments=tuple(str(item) for item in instruments))
+                     instruments=tuple(str(item) for item in instruments), restart=restart,
+                     max_restarts=_int(data, "max_restarts", 3))
 
 
 def parse_line(line: str, cwd: Path | None = None) -> Event:

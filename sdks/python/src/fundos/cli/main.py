@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from fundos.cli import control, passthrough, run
+from fundos.cli import config_cmd, control, passthrough, run
 from fundos.cli.discovery import FUND, FUNDOS_DATA, find_program
 from fundos.cli.errors import EXIT_USAGE, CliError
 
@@ -23,6 +23,7 @@ commands:
   kill-switch    turn a kill switch on or off (fund, agent or instrument)
   journal        print a run's journal
   check-config   check a configuration file without running it
+  config         configuration databases: init, import, export, validate, diff (SQLite, PostgreSQL)
   data           market-data tools (runs `fundos-data`)
 
 Run `fundos COMMAND --help` for a command's options."""
@@ -42,8 +43,8 @@ exit status:
 
 RUN_EPILOG = f"""\
 what it does:
-  Starts `fund run --config FILE [--run-dir DIR]` and reads its events. Once the Fund is ready
-  it starts every configured agent that has a command: in its working folder, with stdout and
+  Starts `fund run --config FILE [--run-dir DIR] [--resume]` and reads its events. Once the
+  Fund is ready it starts every configured agent that has a command: in its working folder, with stdout and
   stderr in DIR/agents/NAME.log and, in its environment, FUNDOS_SOCKET, FUNDOS_AGENT_ID,
   FUNDOS_WAKE, FUNDOS_RUN_DIR, FUNDOS_AGENT_NAME and FUNDOS_INSTRUMENTS (the symbols mapped to
   the agent in the configuration). A progress bar runs on stderr when it is a terminal; otherwise a progress
@@ -125,11 +126,15 @@ def build_parser() -> Parser:
     p = commands.add_parser("run", help="run a simulation and its agents", formatter_class=formatter,
                             description="Run the Fund on a configuration file, launch its agents, show progress, "
                                         "and summarise the run.", epilog=f"{RUN_EPILOG}\n\n{PROGRAMS}")
-    p.add_argument("--config", required=True, metavar="FILE", help="the run's configuration file")
+    p.add_argument("--config", required=True, metavar="SOURCE",
+                   help="the run's configuration: a JSON file, or a database URL (sqlite:///PATH.db#NAME, "
+                        "postgresql://...#NAME; see fundos config --help)")
     p.add_argument("--run-dir", metavar="DIR", help="where the run's files go (default: runs/<config name>)")
     p.add_argument("--fund", metavar="PATH", help="the `fund` program (default: found as below)")
     p.add_argument("--quiet", action="store_true", help="no progress and no notes; warnings, errors and the "
                                                         "summary still print")
+    p.add_argument("--resume", action="store_true", help="recover a Fund that was killed: replay DIR/journal.fj "
+                                                         "and continue the run from its last committed step")
 
     p = commands.add_parser("status", help="the status of a running Fund", formatter_class=formatter,
                             description="Show the status of a running Fund.", epilog=STATUS_EPILOG)
@@ -158,6 +163,8 @@ def build_parser() -> Parser:
     p.add_argument("file", metavar="FILE", help="the configuration file")
     p.add_argument("--fund", metavar="PATH", help="the `fund` program (default: found as below)")
 
+    config_cmd.add_parser(commands, Parser)
+
     p = commands.add_parser("data", help="market-data tools (fundos-data)", formatter_class=formatter,
                             add_help=False, description="Run `fundos-data` with the arguments given.",
                             epilog=DATA_EPILOG)
@@ -177,7 +184,7 @@ def _agent_id(text: str) -> int:
 
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        return run.command(args.config, args.run_dir, args.fund, args.quiet)
+        return run.command(args.config, args.run_dir, args.fund, args.quiet, args.resume)
     if args.command == "status":
         print(control.status(args.run_dir, args.json))
         return 0
@@ -194,6 +201,8 @@ def dispatch(args: argparse.Namespace) -> int:
         config = passthrough.existing_file(args.file, "check-config")
         fund = find_program(FUND, args.fund, [config.resolve().parent, Path.cwd()])
         return passthrough.run_program(fund, ["check-config", str(config)])
+    if args.command == "config":
+        return config_cmd.dispatch(args)
     raise AssertionError(args.command)
 
 
@@ -208,8 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(arguments)
         if args.command is None:
-            parser.error("a command is needed: run, status, kill-switch, journal, check-config or data")
+            parser.error("a command is needed: run, status, kill-switch, journal, check-config, config or data")
         command = f"fundos {args.command}"
+        if args.command == "config" and getattr(args, "config_command", None):
+            command += f" {args.config_command}"
         return dispatch(args)
     except CliError as error:
         print(f"{command}: {error}", file=sys.stderr)

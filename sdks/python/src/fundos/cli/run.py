@@ -4,6 +4,11 @@
    its JSON lines (:mod:`fundos.cli.events`); its stderr is shown and kept in DIR/fund.log.
 2. On ``ready``, start every configured agent that has a command (:mod:`fundos.cli.agents`).
 3. While it runs: progress (:mod:`fundos.cli.progress`), agent events, agents that exit early.
+   An agent with ``restart: on_failure`` whose process fails (non-zero exit or a signal) while
+   the Fund runs is started again, up to its ``max_restarts`` (the log gets a line saying so);
+   it reattaches as a new generation, and the steps it missed are silent in the journal (its
+   silent policy applied, why "dead"). Past the limit, or with ``restart: no``, the failure
+   fails the run as before. An agent that exits with status 0 is never restarted.
 4. SIGINT, SIGTERM or SIGHUP: SIGTERM to the Fund, which finishes its step and writes its
    report; a second one kills the Fund and the agents.
 5. When the Fund is done: the agents get a few seconds to exit by themselves (they see the Fund
@@ -17,8 +22,6 @@ not start or exited with a non-zero status before it was told to stop.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import queue
 import signal
@@ -38,6 +41,7 @@ from fundos.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError, UsageError
 from fundos.cli.events import AgentEvent, Done, EventError, OtherEvent, Progress, Ready, TextLine, parse_line
 from fundos.cli.progress import Display, choose_mode
 from fundos.cli.report import format_table, load_report, summary_rows
+from fundos.config.address import is_database_url
 
 AGENT_GRACE = 5.0
 """Seconds the agents get to exit by themselves after the Fund is done."""
@@ -54,22 +58,8 @@ class Outcome:
     fund_status: int | None = None
     failures: list[str] = field(default_factory=list)
     counts: dict[tuple[int, str], int] = field(default_factory=dict)
-
-
-def configured_instruments(config: Path) -> dict[int, tuple[str, ...]]:
-    """Agent id -> the symbols mapped to it, read from the configuration file when it is JSON
-    with ``agents[].instruments`` (best effort: {} when it is not). Used when the Fund's ready
-    event does not list them."""
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return {}
-    agents = data.get("agents") if isinstance(data, dict) else None
-    found: dict[int, tuple[str, ...]] = {}
-    for agent in agents if isinstance(agents, list) else []:
-        if isinstance(agent, dict) and isinstance(agent.get("id"), int) and isinstance(agent.get("instruments"), list):
-            found[agent["id"]] = tuple(str(symbol) for symbol in agent["instruments"])
-    return found
+    restarts: dict[int, int] = field(default_factory=dict)
+    """Agent id -> how many times it was restarted."""
 
 
 def _pump(stream: IO[str], kind: str, sink: queue.Queue[tuple[str, str]]) -> None:
@@ -79,10 +69,14 @@ def _pump(stream: IO[str], kind: str, sink: queue.Queue[tuple[str, str]]) -> Non
 
 
 class Runner:
-    def __init__(self, fund: Path, config: Path, run_dir: Path | None, display: Display, out: TextIO) -> None:
+    def __init__(self, fund: Path, config: Path | str, run_dir: Path | None, display: Display, out: TextIO,
+                 resume: bool = False, config_dir: Path | None = None) -> None:
         self.fund = fund
-        self.config = config
+        self.config = config  # a file, or a configuration database's URL (given to the Fund as it is)
+        # Agents' relative working folders are relative to this (a database's are absolute).
+        self.config_dir = config_dir if config_dir is not None else Path(config).resolve().parent
         self.run_dir = run_dir
+        self.resume = resume
         self.display = display
         self.out = out
         self.outcome = Outcome()
@@ -123,6 +117,8 @@ class Runner:
         argv = [str(self.fund), "run", "--config", str(self.config)]
         if self.run_dir is not None:
             argv += ["--run-dir", str(self.run_dir)]
+        if self.resume:
+            argv.append("--resume")
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True,
@@ -217,17 +213,15 @@ class Runner:
         self.outcome.ready = ready
         try:
             ready.run_dir.mkdir(parents=True, exist_ok=True)
-            self.fund_log = (ready.run_dir / "fund.log").open("w", encoding="utf-8")
+            # A resumed run keeps the killed one's messages: they say where and how it stopped.
+            self.fund_log = (ready.run_dir / "fund.log").open("a" if self.resume else "w", encoding="utf-8")
             self.fund_log.writelines(self.early_stderr)
         except OSError as error:
             self.display.warn(f"fundos run: cannot write {ready.run_dir / 'fund.log'}: {error.strerror}")
         self.display.note(f"fundos run: the Fund is ready in {ready.run_dir} ({ready.total_events:,} market events, "
                           f"{len(ready.agents)} agent(s))")
-        config_dir = self.config.resolve().parent
-        mapped = configured_instruments(self.config)
+        config_dir = self.config_dir
         for spec in ready.agents:
-            if not spec.instruments and mapped.get(spec.id):
-                spec = dataclasses.replace(spec, instruments=mapped[spec.id])
             if not spec.command:
                 self.display.note(f"fundos run: agent {spec.name} (id {spec.id}) has no command; attach it by hand "
                                   f"with FUNDOS_SOCKET={ready.socket} FUNDOS_AGENT_ID={spec.id}")
@@ -258,7 +252,7 @@ class Runner:
             self.display.warn(text)
 
     def _check_agents(self) -> None:
-        for agent in self.agents:
+        for index, agent in enumerate(self.agents):
             code = agent.popen.poll()
             if code is None or agent.spec.id in self.exited:
                 continue
@@ -268,9 +262,32 @@ class Runner:
             if code == 0:
                 continue  # it saw the Fund hang up, or chose to stop: the Fund reports it as detached
             status = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-            message = f"{agent.label} {status}; see {agent.log}"
+            restarted = self.outcome.restarts.get(agent.spec.id, 0)
+            if self._restart(index, agent, status, restarted):
+                continue
+            limit = f" (after {restarted} restart{'s' if restarted != 1 else ''})" if restarted else ""
+            message = f"{agent.label} {status}{limit}; see {agent.log}"
             self.outcome.failures.append(message)
             self.display.warn(f"fundos run: {message}")
+
+    def _restart(self, index: int, agent: agent_procs.AgentProcess, status: str, restarted: int) -> bool:
+        """Start a failed agent again when its policy allows it and the run goes on."""
+        ready = self.outcome.ready
+        fund_running = self.proc is not None and self.proc.poll() is None
+        if (agent.spec.restart != "on_failure" or restarted >= agent.spec.max_restarts or ready is None
+                or not fund_running or self.stop_sent or self.outcome.done is not None):
+            return False
+        note = f"{status}; restart {restarted + 1} of {agent.spec.max_restarts}"
+        try:
+            started = agent_procs.start(agent.spec, ready, self.config_dir, os.environ, restart_note=note)
+        except CliError as error:
+            self.display.warn(f"fundos run: {error}")
+            return False
+        self.agents[index] = started
+        self.exited.discard(agent.spec.id)
+        self.outcome.restarts[agent.spec.id] = restarted + 1
+        self.display.warn(f"fundos run: {agent.label} {note} (pid {started.popen.pid})")
+        return True
 
     # ---- the end
     def _conclude(self) -> int:
@@ -279,6 +296,9 @@ class Runner:
         for (agent_id, what), count in sorted(outcome.counts.items()):
             if what in WARN_ONCE and count > 1:
                 self.display.warn(f"agent {names.get(agent_id, '?')} (id {agent_id}): {what} {count} times")
+        for agent_id, count in sorted(outcome.restarts.items()):
+            self.display.warn(f"agent {names.get(agent_id, '?')} (id {agent_id}) was restarted {count} "
+                              f"time{'s' if count != 1 else ''}")
         if outcome.fund_status == EXIT_USAGE and outcome.done is None:
             raise CliError(f"the Fund refused the configuration {self.config} (see its message above)", EXIT_USAGE)
         run_dir = outcome.ready.run_dir if outcome.ready else None
@@ -334,13 +354,17 @@ class Runner:
             pass
 
 
-def command(config: str, run_dir: str | None, fund: str | None, quiet: bool) -> int:
-    """`fundos run`."""
+def command(config: str, run_dir: str | None, fund: str | None, quiet: bool, resume: bool = False) -> int:
+    """`fundos run` (with ``resume``: `fund run --resume`, recovering a killed Fund from its journal)."""
+    display = Display(sys.stderr, choose_mode(sys.stderr, quiet))
+    run_path = Path(run_dir).expanduser() if run_dir else None
+    if is_database_url(config):  # the Fund reads it (and names it in its messages)
+        binary = find_program(FUND, fund, [Path.cwd()])
+        return Runner(binary, config, run_path, display, sys.stdout, resume=resume, config_dir=Path.cwd()).run()
     config_path = Path(config).expanduser()
     if not config_path.is_file():
         raise UsageError(f"--config {config}: no such file" if not config_path.exists()
                          else f"--config {config}: not a file")
     binary = find_program(FUND, fund, [config_path.resolve().parent, Path.cwd()])
-    display = Display(sys.stderr, choose_mode(sys.stderr, quiet))
-    runner = Runner(binary, config_path, Path(run_dir).expanduser() if run_dir else None, display, sys.stdout)
+    runner = Runner(binary, config_path, run_path, display, sys.stdout, resume=resume)
     return runner.run()

@@ -1,0 +1,21 @@
+"""The Fund's configuration sources: JSON files, SQLite databases and PostgreSQL servers.
+
+One mechanism serves every reader: a configuration database holds the configuration in tables
+(created and upgraded by the numbered migrations in ``migrations/``) and a view,
+``fundos_config_document(service, document)``, rebuilds the JSON document a file would hold.
+Readers hand that document to the Fund's own loader (``fund check-config - --print``), so a
+database gives exactly the normalized configuration its JSON file gives (docs/CONFIG.md).
+
+Modules, one job each: :mod:`~fundos.config.address` (parse ``PATH``, ``sqlite:...``,
+``postgresql://...``), :mod:`~fundos.config.database` (connect with sqlite3 or psycopg, read the
+document), :mod:`~fundos.config.migrate` (apply migrations), :mod:`~fundos.config.shred` (write a
+normalized document into the tables), :mod:`~fundos.config.normalize` (the Fund's loader),
+:mod:`~fundos.config.diff` (structural differences).
+"""
+
+from __future__ import annotations
+
+from fundos.config.address import Address, parse_address
+from fundos.config.errors import ConfigError
+
+__all__ = ["Address", "ConfigError", "parse_address"]
