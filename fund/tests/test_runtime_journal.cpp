@@ -127,6 +127,23 @@ ReadAll read_all(const fs::path& path) {
 
 }  // namespace
 
+TEST(crc32c_instruction_and_software_agree) {
+    std::vector<unsigned char> bytes(1031);
+    std::uint32_t x = 12345;
+    for (unsigned char& b : bytes) {
+        x = x * 1103515245U + 12345U;
+        b = static_cast<unsigned char>(x >> 16);
+    }
+    CHECK_EQ(fundos::runtime::crc32c_portable("123456789", 9), 0xE3069283U);
+    for (std::size_t offset = 0; offset < 9; ++offset) {  // every alignment and tail length
+        for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8},
+                                       std::size_t{63}, std::size_t{1000}}) {
+            CHECK_EQ(fundos::runtime::crc32c(bytes.data() + offset, size, 0xDEADBEEFU),
+                     fundos::runtime::crc32c_portable(bytes.data() + offset, size, 0xDEADBEEFU));
+        }
+    }
+}
+
 TEST(crc32c_known_values) {
     CHECK_EQ(fundos::runtime::crc32c("123456789", 9), 0xE3069283U);
     CHECK_EQ(fundos::runtime::crc32c("", 0), 0U);

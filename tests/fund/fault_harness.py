@@ -58,19 +58,22 @@ class Agent:
 
 
 def write_config(tmp_path: Path, agents: list[Agent], *, answer_timeout_ms: int = 2000, max_steps: int = 60,
-                 launch: bool = True) -> Path:
-    """fund/examples/demo.json cut down: 2 synthetic symbols, one day, `agents`; `launch` False
-    leaves the commands out (the test starts the agents itself)."""
+                 launch: bool = True, days: int = 1, decision: dict[str, Any] | None = None) -> Path:
+    """fund/examples/demo.json cut down: 2 synthetic symbols, `days` days, `agents`; `launch`
+    False leaves the commands out (the test starts the agents itself); `decision` replaces the
+    example's (a step per bar)."""
     build = build_dir()
-    data = tmp_path / "synth.fmd"
+    data = tmp_path / f"synth-{days}d.fmd"
     if not data.exists():
-        subprocess.run([str(build / "fund/fundos-data"), "synth", "--out", str(data), "--symbols", "2", "--days", "1",
-                        "--seed", "11"], check=True, capture_output=True, env=ENV)
+        subprocess.run([str(build / "fund/fundos-data"), "synth", "--out", str(data), "--symbols", "2", "--days",
+                        str(days), "--seed", "11"], check=True, capture_output=True, env=ENV)
     config = json.loads((ROOT / "fund/examples/demo.json").read_text())
     config.pop("$schema", None)
     config["name"] = "faults"
     config["simulation"].update(data=[str(data)], answer_timeout_ms=answer_timeout_ms, start_timeout_ms=20000,
                                 max_steps=max_steps)
+    if decision is not None:
+        config["simulation"]["decision"] = decision
     config["instruments"] = config["instruments"][:2]
     config["agents"] = []
     for agent in agents:

@@ -179,6 +179,31 @@ def _status(run_dir: Path) -> dict[str, object]:
     return value
 
 
+def test_the_operator_is_served_while_steps_are_quick(tmp_path: Path) -> None:
+    """A step per market event, answered at once: the Fund serves the control socket between
+    steps (at 1 kHz of wall clock across steps), not only while a step waits for a slow agent."""
+    config = write_config(tmp_path, [Agent(1, "SYN001")], max_steps=0, launch=False, days=40,
+                          decision={"events": 1})
+    run_dir = tmp_path / "run"
+    run = Run(config, run_dir, cli=False)
+    try:
+        run.start_agents(config, {1: ["--pattern", "buy"]})
+        wait_for(lambda: any(e["n"] >= 50 for e in agent_events(run_dir, 1, "snapshot")), 30,
+                 "agent 1 at its 50th snapshot", run)
+        status = _status(run_dir)  # `fundos status` gives up after its own timeout
+        assert isinstance(status["step"], int) and status["step"] >= 50, status
+        assert run.proc.poll() is None, "the run ended before the operator was answered: make it longer"
+        _control(run_dir, "kill-switch", "--agent", "1", "--on")
+        wait_for(lambda: [e for e in agent_events(run_dir, 1, "snapshot") if e["trading_state"] == "HALTED"], 10,
+                 "agent 1 seeing itself HALTED", run)
+        os.kill(run.proc.pid, signal.SIGTERM)
+        code = run.wait(60)
+    finally:
+        run.kill()
+    assert code == 0, run.stderr
+    assert [(r["scope"], r["on"]) for r in of_type(journal(run_dir), "kill_switch")] == [("agent", "1")]
+
+
 def test_kill_switch_by_agent_instrument_and_fund(tmp_path: Path) -> None:
     loss = {"risk": {"max_position": "50", "reducing_loss": "0.001", "halt_loss": "100000"}}
     config = write_config(tmp_path, [Agent(1, "SYN001"), Agent(2, "SYN002", extra=loss)], max_steps=200,

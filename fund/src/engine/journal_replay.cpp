@@ -44,7 +44,7 @@ std::string replay_market(Engine& engine, const MarketRangeRecord& r, MarketEven
             return "market event " + std::to_string(i) + " is not in the market data (or comes before one "
                    "already replayed)";
         }
-        h = fnv1a64(h, &event, sizeof event);
+        h = fnv1a64_words(h, &event, sizeof event);
         engine.on_market(event, i);
         if (position.events++ == 0) {
             position.first_event_time = event.time;

@@ -223,6 +223,7 @@ private:
     bool wait_for_agents();
     void run_step(abi::Timestamp clock);
     void collect_answers();
+    void poll_io_at_1khz(std::uint64_t now);
     void poll_control();
     json status_json();
     json handle_control(const json& request);
@@ -253,6 +254,7 @@ private:
     abi::Timestamp clock_ = 0;
     abi::Timestamp first_time_ = 0;
     abi::Sequence seq_ = 0;
+    std::uint64_t last_io_ns_ = 0;  ///< poll_io_at_1khz: the last poll (monotonic wall clock)
     engine::ReplayOutputCheck* replay_check_ = nullptr;  ///< set while resume() replays the journal
     /// resume(): per slot, the highest intent id the transport refused after consuming it (the
     /// engine knows only the ids it processed).
@@ -612,10 +614,23 @@ void FundRun::run_step(abi::Timestamp clock) {
     ++steps_;
 }
 
+/// Attach requests, hang-ups, heartbeats and the operator's socket, at most once per millisecond
+/// of wall clock, whether or not anyone is waited for: across steps, so fast steps (quick agents,
+/// or none) poll them too.
+void FundRun::poll_io_at_1khz(std::uint64_t now) {
+    if (now - last_io_ns_ < 1'000'000ULL) {
+        return;
+    }
+    (void)transport_.poll_io(0);
+    transport_.check_liveness(now);
+    poll_control();
+    last_io_ns_ = now;
+}
+
 void FundRun::collect_answers() {
     const std::uint64_t start = transport::monotonic_ns();
     const std::uint64_t deadline = start + config_.simulation.answer_timeout_ms * 1000000ULL;
-    std::uint64_t last_io = start;
+    poll_io_at_1khz(start);
     transport::IntentOutcome outcome;
     for (unsigned idle = 0;; ++idle) {
         bool waiting = false;
@@ -683,15 +698,12 @@ void FundRun::collect_answers() {
         if (!waiting) {
             return;
         }
-        const std::uint64_t now = transport::monotonic_ns();
-        if (now >= deadline) {
-            return;  // the rest are silent: "timeout"
-        }
-        if (now - last_io >= 1'000'000ULL) {  // attach/hang-up, liveness and operator at 1 kHz
-            (void)transport_.poll_io(0);
-            transport_.check_liveness(now);
-            poll_control();
-            last_io = now;
+        if (idle % 64 == 0) {  // a clock read costs as much as a few polls of the rings
+            const std::uint64_t now = transport::monotonic_ns();
+            if (now >= deadline) {
+                return;  // the rest are silent: "timeout"
+            }
+            poll_io_at_1khz(now);
         }
         if (idle > 256) {
             ::sched_yield();

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fundos/engine/journal_records.hpp"
 #include "fundos/marketdata/decimal.hpp"
 
 namespace fundos::runtime {
@@ -1248,12 +1249,7 @@ std::string format_duration(std::uint64_t ns) {
 }
 
 std::uint64_t fnv1a64(std::string_view bytes) noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char c : bytes) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return engine::fnv1a64(engine::kFnvOffset, bytes.data(), bytes.size());
 }
 
 std::uint64_t config_hash(const engine::FundConfig& config) { return fnv1a64(config_to_json(config)); }

@@ -127,7 +127,8 @@
 // quote_time from the last QUOTE; last/last_size/trade_time from the latest TRADE or BAR
 // (close, volume, bar end time); session_volume = TRADE sizes + BAR volumes since the session
 // day began), the fund totals, trading_state, mode and instrument_count; it never touches seq,
-// clock, agents or agent_count. Fund totals: NAV = sum of agents' equity + unallocated capital
+// clock, agents or agent_count, nor the instrument rows past instrument_count (no reader looks
+// at them; the caller zeroes them once). Fund totals: NAV = sum of agents' equity + unallocated capital
 // (FundConfig.capital - sum of agents' capital, held as cash); cash likewise; realized,
 // unrealized and fees are sums over agents; gross/net exposure are over the fund's positions
 // (agents' positions summed per instrument) at the marks. fill_book writes the AgentBook's head

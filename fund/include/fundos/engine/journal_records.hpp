@@ -11,9 +11,9 @@
 //                                       symbol, tick, lot, restricted)
 //   kMarketRange   MarketRangeRecord    at begin_step (and before kKillSwitch / kRunEnd) when
 //                                       market events were applied since the previous one:
-//                                       [first, first+count) of the merged replay and the FNV-1a
-//                                       64 hash (fnv1a64 below) of those EventRecords' bytes in
-//                                       order. A gap in the indices passed to on_market closes
+//                                       [first, first+count) of the merged replay and the hash
+//                                       (fnv1a64_words below, from kFnvOffset) of those
+//                                       EventRecords' bytes in order. A gap in the indices passed to on_market closes
 //                                       the range before the gap.
 //   kStepBegin     StepBeginRecord      begin_step: seq, clock
 //   kIntent        IntentJournalRecord  end_step, per submitted intent in processing order: the
@@ -64,7 +64,7 @@
 
 namespace fundos::engine {
 
-inline constexpr std::uint32_t kJournalFormatVersion = 1;
+inline constexpr std::uint32_t kJournalFormatVersion = 2;  ///< 2: market ranges hashed by fnv1a64_words
 inline constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
 inline constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
 
@@ -73,6 +73,22 @@ inline constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
     const auto* p = static_cast<const unsigned char*>(data);
     for (std::size_t i = 0; i < size; ++i) {
         h ^= p[i];
+        h *= kFnvPrime;
+    }
+    return h;
+}
+
+/// FNV-1a's step taken over 8-byte little-endian words instead of bytes (`size` a multiple of 8),
+/// continuing from `h`: the market-range hash. An EventRecord is 8 words, and a byte-wise FNV-1a
+/// over every event replayed cost a sixth of a simulation step.
+[[nodiscard]] inline std::uint64_t fnv1a64_words(std::uint64_t h, const void* data, std::size_t size) noexcept {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i + 8 <= size; i += 8) {
+        std::uint64_t word = 0;
+        for (std::size_t b = 0; b < 8; ++b) {  // little-endian whatever the machine (a load on x86_64)
+            word |= static_cast<std::uint64_t>(p[i + b]) << (8 * b);
+        }
+        h ^= word;
         h *= kFnvPrime;
     }
     return h;
@@ -128,7 +144,7 @@ static_assert(offsetof(RunStartRecord, instruments) == 64);
 struct MarketRangeRecord {
     std::uint64_t first = 0;
     std::uint64_t count = 0;
-    std::uint64_t hash = 0;  ///< fnv1a64(kFnvOffset, events, count * 64)
+    std::uint64_t hash = 0;  ///< fnv1a64_words(kFnvOffset, events, count * 64)
     abi::Timestamp last_time = 0;
 };
 static_assert(sizeof(MarketRangeRecord) == 32);
