@@ -171,15 +171,18 @@ def prepare_data(tools: dict[str, Path], work: Path, lengths: list[int]) -> dict
     return files
 
 
-def write_config(work: Path, name: str, data: Path, agents: int, every_events: int, max_steps: int) -> Path:
+def write_config(work: Path, name: str, data: Path, agents: int, every_events: int, max_steps: int,
+                 wake: str = "busy") -> Path:
+    """A configuration for the bench; `wake` is how its agents wait (run_fund starts them so), which
+    tells the Fund whether a snapshot needs a futex wake (busy-polling agents need none)."""
     config: dict[str, Any] = {
         "name": name,
         "capital": "10000000",
         "simulation": {"data": [str(data)], "decision": {"events": every_events}, "answer_timeout_ms": 10000,
                        "start_timeout_ms": 60000, "max_steps": max_steps},
         "instruments": [{"id": 1, "symbol": "SPY"}],
-        "agents": [{"id": i, "name": f"agent{i}", "instruments": ["SPY"], "capital": "100000", "lease": "30s"}
-                   for i in range(1, agents + 1)],
+        "agents": [{"id": i, "name": f"agent{i}", "instruments": ["SPY"], "capital": "100000", "lease": "30s",
+                    "wake": wake} for i in range(1, agents + 1)],
     }
     path = work / f"{name}.json"
     path.write_text(json.dumps(config))
@@ -210,12 +213,14 @@ def run_fund(tools: dict[str, Path], work: Path, config: Path, agent: str, agent
         ready = json.loads(fund.stdout.readline())
         if ready.get("event") != "ready":
             raise RuntimeError(f"fund did not start: {ready}")
+        wake = {spec["id"]: spec["wake"] for spec in ready["agents"]}  # as configured (write_config)
         for agent_id in range(1, agents + 1):
-            common = ["--socket", ready["socket"], "--agent-id", str(agent_id), "--every", str(EVERY)]
+            common = ["--socket", ready["socket"], "--agent-id", str(agent_id), "--every", str(EVERY),
+                      "--wait", wake[agent_id]]
             if agent == "c":
-                cmd = [str(tools["agent"]), *common, "--wait", "busy" if pinned else "futex"]
+                cmd = [str(tools["agent"]), *common]
             else:
-                cmd = [sys.executable, str(ROOT / "bench/agents/replay_agent.py"), *common, "--wait", "busy"]
+                cmd = [sys.executable, str(ROOT / "bench/agents/replay_agent.py"), *common]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if pinned:
                 pin(proc.pid, AGENT_CPU)
@@ -425,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             "none": (write_config(work, "none", files[1], 0, 1, 0), "", 0),
             "c": (write_config(work, "c", files[1], 1, 1, agent_steps), "c", 1),
             "python": (write_config(work, "python", files[1], 1, 1, agent_steps), "python", 1),
-            "c8": (write_config(work, "c8", files[1], 8, 1, many_steps), "c", 8),
+            "c8": (write_config(work, "c8", files[1], 8, 1, many_steps, wake="futex"), "c", 8),
         }
         mem_configs = {n: write_config(work, f"x{n}", files[n], 0, 1000, 0) for n in lengths}
         for index in range(args.repeat):

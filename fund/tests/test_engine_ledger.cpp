@@ -24,6 +24,37 @@ TEST(round_half_away_from_zero) {
     CHECK_EQ(fx::round_div(0, 7), 0);
 }
 
+TEST(round_div_64_bit_path_equals_the_128_bit_one) {
+    // The reference: the 128-bit arithmetic alone.
+    const auto reference = [](fx::i128 num, fx::i128 den) {
+        fx::i128 q = num / den;
+        fx::i128 r = num % den;
+        r = r < 0 ? -r : r;
+        return 2 * r >= den ? q + (num < 0 ? -1 : 1) : q;
+    };
+    const fx::i128 max64 = INT64_MAX;
+    const fx::i128 min64 = INT64_MIN;
+    const fx::i128 nums[] = {0, 1, -1, 49, 50, -50, 51, min64, min64 + 1, max64, max64 - 1, max64 / 2,
+                             max64 / 2 + 1, min64 / 2, min64 / 2 - 1, max64 + 1, min64 - 1,
+                             fx::i128{123'456'789} * 987'654'321'123LL};
+    const fx::i128 dens[] = {1, 2, 3, 7, 100, 10'000, 100'000'000, 100'000'000'000'000LL, max64 / 2 + 1, max64,
+                             max64 + 1};
+    for (const fx::i128 num : nums) {
+        for (const fx::i128 den : dens) {
+            CHECK(fx::round_div128(num, den) == reference(num, den));
+        }
+    }
+    std::uint64_t x = 88172645463325252ULL;  // xorshift: products of prices and quantities
+    for (int i = 0; i < 100'000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const fx::i128 num = static_cast<fx::i128>(static_cast<std::int64_t>(x)) * static_cast<std::int32_t>(x >> 40);
+        CHECK(fx::round_div128(num, fx::kPriceScale) == reference(num, fx::kPriceScale));
+        CHECK(fx::round_div128(num, 3) == reference(num, 3));
+    }
+}
+
 TEST(notional_mid_bps_and_fee) {
     // 100 units at 10.00 = 1000.00
     CHECK_EQ(fx::notional(Q(100), P(1000)), M(100'000));

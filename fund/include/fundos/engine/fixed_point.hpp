@@ -49,6 +49,24 @@ inline constexpr std::int64_t kBpsScale = 10'000;
 
 /// num / den rounded half away from zero; den > 0.
 [[nodiscard]] constexpr i128 round_div128(i128 num, i128 den) noexcept {
+    constexpr i128 kMin64 = std::numeric_limits<std::int64_t>::min();
+    constexpr i128 kMax64 = std::numeric_limits<std::int64_t>::max();
+    if (num >= kMin64 && num <= kMax64 && den <= kMax64) {
+        // The same arithmetic in 64 bits, where it almost always fits: a 128-bit division is a
+        // library call, a 64-bit one by a constant a multiplication. (r >= d - r is 2r >= d
+        // without overflow.)
+        const auto n = static_cast<std::int64_t>(num);
+        const auto d = static_cast<std::int64_t>(den);
+        std::int64_t q = n / d;
+        std::int64_t r = n % d;
+        if (r < 0) {
+            r = -r;
+        }
+        if (r >= d - r) {
+            q += n < 0 ? -1 : 1;
+        }
+        return q;
+    }
     i128 q = num / den;
     i128 r = num % den;
     if (r < 0) {
