@@ -11,27 +11,10 @@
 #include <vector>
 
 #include "check.hpp"
+#include "counting_allocator.hpp"
 #include "fundos/runtime/crc32c.hpp"
 #include "fundos/runtime/journal.hpp"
 
-// Counting allocator: the append path must not allocate once its buffer is warm.
-// GCC 12 at -O2 inlines these replacements into std::allocator and then reports its own
-// operator delete as "mismatched" with malloc (a false positive: new and delete here are a pair).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<long> g_allocations{0};
-}
-void* operator new(std::size_t size) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace fs = std::filesystem;
 using fundos::engine::RecordType;
@@ -377,12 +360,12 @@ TEST(append_does_not_allocate_once_warm) {
     for (std::uint64_t i = 0; i < 300; ++i) {
         step.push_back(payload_for(i));
     }
-    const long cold = g_allocations.load();
+    const long cold = fundos::test::allocations();
     for (const auto& p : step) {  // warm: the buffer grows to one step's size
         w.append(RecordType::kIntent, p);
     }
     REQUIRE(w.commit().ok());
-    const long before = g_allocations.load();
+    const long before = fundos::test::allocations();
     CHECK(before > cold);  // the counter sees the growth, so the zero below means something
     for (int round = 0; round < 5; ++round) {
         for (const auto& p : step) {
@@ -390,7 +373,7 @@ TEST(append_does_not_allocate_once_warm) {
         }
         REQUIRE(w.commit().ok());
     }
-    CHECK_EQ(g_allocations.load() - before, 0L);
+    CHECK_EQ(fundos::test::allocations() - before, 0L);
     REQUIRE(w.close().ok());
     CHECK_EQ(read_all(path).records, 1800ULL);
 }

@@ -15,30 +15,13 @@
 #include <nlohmann/json.hpp>
 
 #include "check.hpp"
+#include "counting_allocator.hpp"
 #include "fundos/marketdata/civil_time.hpp"
 #include "fundos/marketdata/decimal.hpp"
 #include "fundos/runtime/config_json.hpp"
 #include "fundos/runtime/equity_recorder.hpp"
 #include "fundos/runtime/run_report.hpp"
 
-// Counting allocator: the recorder must not allocate per step, whatever the number of steps.
-// GCC 12 at -O2 inlines these replacements into std::allocator and then reports its own
-// operator delete as "mismatched" with malloc (a false positive: new and delete here are a pair).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<long> g_allocations{0};
-}
-void* operator new(std::size_t size) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace fs = std::filesystem;
 namespace abi = fundos::abi;
@@ -502,11 +485,11 @@ TEST(equity_rows_format_as_the_other_outputs) {
 TEST(recorder_memory_does_not_grow_with_steps) {
     engine::FundConfig config = make_config();
     const fs::path dir = fresh_dir("equity_memory");
-    const long before_open = g_allocations.load();
+    const long before_open = fundos::test::allocations();
     {
         EquityRecorder recorder;
         REQUIRE(recorder.open(dir.string(), config).ok());
-        CHECK(g_allocations.load() > before_open);  // the counter sees open's buffer
+        CHECK(fundos::test::allocations() > before_open);  // the counter sees open's buffer
         std::vector<EquityPoint> step(1 + config.agents.size());
         const abi::Timestamp t0 = kT1;
         const auto feed = [&](std::uint64_t from, std::uint64_t to) {
@@ -519,10 +502,10 @@ TEST(recorder_memory_does_not_grow_with_steps) {
             }
         };
         feed(0, 10);
-        const long allocations = g_allocations.load();
+        const long allocations = fundos::test::allocations();
         const std::size_t heap = recorder.heap_bytes();
         feed(10, 1'000'000);
-        CHECK_EQ(g_allocations.load() - allocations, 0L);
+        CHECK_EQ(fundos::test::allocations() - allocations, 0L);
         CHECK_EQ(recorder.heap_bytes(), heap);
         CHECK(heap < 2 * EquityRecorder::kBufferBytes);
         CHECK(recorder.status().ok());

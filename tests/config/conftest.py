@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fund_build import build_dir
 from pg_server import PostgresServer
 
 INSTALL_HINT = ("install PostgreSQL's server (Debian: apt-get install postgresql; `make test` through .ci/run "
@@ -130,10 +131,4 @@ def pg_database(postgres: PostgresServer) -> str:
 
 @pytest.fixture(scope="session")
 def fund_build() -> Path:
-    value = os.environ.get("FUNDOS_BUILD_DIR")
-    if not value:
-        pytest.skip("FUNDOS_BUILD_DIR is not set (make test sets it)")
-    build = Path(value)
-    for binary in ("fund/fund", "fund/fundos-data"):
-        assert (build / binary).exists(), f"{build / binary} is missing: build it first"
-    return build
+    return build_dir()

@@ -21,21 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
+from fund_build import build_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 FAULT_AGENT = Path(__file__).resolve().parent / "agents" / "fault_agent.py"
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
-
-
-def build_dir() -> Path:
-    value = os.environ.get("FUNDOS_BUILD_DIR")
-    if not value:
-        pytest.skip("FUNDOS_BUILD_DIR is not set (make test sets it)")
-    build = Path(value)
-    for binary in ("fund/fund", "fund/fundos-data"):
-        assert (build / binary).exists(), f"{build / binary} is missing: build it first"
-    return build
 
 
 def fundos_cli() -> str:

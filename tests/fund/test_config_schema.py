@@ -16,7 +16,6 @@ there) or from build/ or build-runtime/ at the repository root (skipped when nei
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fund_build import build_dir
 from jsonschema import Draft202012Validator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,19 +98,6 @@ def test_bad_config_schema_verdict(name: str, verdict: str, fragment: str) -> No
         assert errors == [], f"{name}: marked as a fault only the loader sees, but the schema rejects it"
 
 
-def _normalizer() -> Path | None:
-    given = os.environ.get("FUNDOS_BUILD_DIR")
-    if given:
-        program = Path(given) / "fund" / "fund_test_runtime_config"
-        assert program.is_file(), f"{program} was not built (FUNDOS_BUILD_DIR={given})"
-        return program
-    for build in ("build", "build-runtime"):
-        program = ROOT / build / "fund" / "fund_test_runtime_config"
-        if program.is_file():
-            return program
-    return None
-
-
 def _schema_keys(schema: dict[str, Any], node: dict[str, Any]) -> set[str]:
     """Property names of an object schema, following one $ref."""
     ref = node.get("$ref")
@@ -123,9 +110,7 @@ def _schema_keys(schema: dict[str, Any], node: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_normalized_example_matches_schema(path: Path, tmp_path: Path) -> None:
-    program = _normalizer()
-    if program is None:
-        pytest.skip("fund_test_runtime_config is not built (set FUNDOS_BUILD_DIR)")
+    program = build_dir("fund/fund_test_runtime_config") / "fund" / "fund_test_runtime_config"
     # The example as if at ROOT/fund/examples, with the data files it names present (empty).
     config = json.loads(path.read_text())
     where = tmp_path / "fund" / "examples"

@@ -21,20 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from fund_build import build_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).with_name("stateless_agent.py")
 REPORTS = ("report.json", "fills.csv", "equity.csv")
-
-
-def _build_dir() -> Path:
-    value = os.environ.get("FUNDOS_BUILD_DIR")
-    if not value:
-        pytest.skip("FUNDOS_BUILD_DIR is not set (make test sets it)")
-    build = Path(value)
-    for binary in ("fund/fund", "fund/fundos-data"):
-        assert (build / binary).exists(), f"{build / binary} is missing: build it first"
-    return build
 
 
 @dataclass
@@ -78,7 +69,7 @@ def _write_config(tmp: Path, build: Path, name: str = "recovery", capital: str =
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
-    build = _build_dir()
+    build = build_dir()
     tmp = tmp_path_factory.mktemp("recovery")
     return Setup(build, _write_config(tmp, build), tmp)
 

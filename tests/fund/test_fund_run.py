@@ -10,19 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from fund_build import build_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _build_dir() -> Path:
-    value = os.environ.get("FUNDOS_BUILD_DIR")
-    if not value:
-        pytest.skip("FUNDOS_BUILD_DIR is not set (make test sets it)")
-    build = Path(value)
-    for binary in ("fund/fund", "fund/fundos-data", "sdks/c/fundos_breakout_agent"):
-        assert (build / binary).exists(), f"{build / binary} is missing: build it first"
-    return build
 
 
 def _config(tmp_path: Path, build: Path) -> Path:
@@ -53,7 +43,7 @@ def _run(config: Path, run_dir: Path, build: Path) -> None:
 
 
 def test_simulation_twice_is_byte_identical(tmp_path: Path) -> None:
-    build = _build_dir()
+    build = build_dir("sdks/c/fundos_breakout_agent")
     config = _config(tmp_path, build)
     _run(config, tmp_path / "a", build)
     _run(config, tmp_path / "b", build)

@@ -4,7 +4,6 @@ rise one snapshot after another must make them BUY, answer each snapshot and hea
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import threading
 import time
@@ -13,6 +12,7 @@ from types import ModuleType
 
 import fundos_abi
 import pytest
+from fund_build import build_dir
 from sdk_fakefund import FakeFund, instrument
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,10 +74,7 @@ def test_python_example(fund: FakeFund, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_c_example(fund: FakeFund) -> None:
-    build = os.environ.get("FUNDOS_BUILD_DIR", str(REPO / "build"))
-    binary = Path(build) / "sdks" / "c" / "fundos_momentum_agent"
-    if not binary.exists():
-        pytest.skip(f"{binary} is not built (cmake --build $FUNDOS_BUILD_DIR)")
+    binary = build_dir("sdks/c/fundos_momentum_agent") / "sdks" / "c" / "fundos_momentum_agent"
     fund.serve()
     stop = threading.Event()
     publisher = threading.Thread(target=rising_market, args=(fund, stop))

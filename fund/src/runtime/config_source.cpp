@@ -15,7 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kViewQuery = "SELECT document FROM fundos_config_document WHERE service = ";
 
 std::string init_hint(const std::string& label) { return "run `fundos config init " + label + "`"; }
 
@@ -160,6 +159,58 @@ std::string version_error(const ConfigAddress& a, long long version) {
            std::to_string(kConfigSchemaVersion) + "): use a newer Fund";
 }
 
+/// The SQL that differs between the dialects; the read itself is the same for both (read_document).
+struct DocumentQueries {
+    const char* begin;              ///< a transaction that sees one state of the database
+    const char* has_version_table;  ///< one row: 1 when fundos_schema_version exists, else 0
+    const char* services;           ///< the funds' names, in byte order
+    const char* document;           ///< the view's document for the service given as the one parameter
+};
+
+/// The document of the service `a` names (or the only one), read in one transaction through `db`
+/// (SqliteReader or PostgresReader: query(sql, params, rows, result) -> bool), after checking it is
+/// a configuration database at the schema version this Fund reads.
+template <class Db>
+FetchResult read_document(Db& db, const ConfigAddress& a, const DocumentQueries& sql) {
+    FetchResult r;
+    std::vector<std::string> rows;
+    if (!db.query(sql.begin, {}, rows, r) || !db.query(sql.has_version_table, {}, rows, r)) {
+        return r;
+    }
+    if (rows.empty() || rows.front() != "1") {
+        r.error = a.label + ": not a FundOS configuration database (no fundos_schema_version table): " +
+                  init_hint(a.label);
+        return r;
+    }
+    if (!db.query("SELECT coalesce(max(version), 0) FROM fundos_schema_version", {}, rows, r)) {
+        return r;
+    }
+    const long long version = rows.empty() ? 0 : std::stoll(rows.front());
+    if (version != kConfigSchemaVersion) {
+        r.error = version_error(a, version);
+        return r;
+    }
+    std::vector<std::string> services;
+    std::string service;
+    if (!db.query(sql.services, {}, services, r) || !pick_service(a, services, service, r.error)) {
+        return r;
+    }
+    if (!db.query(sql.document, {service}, rows, r)) {
+        return r;
+    }
+    if (rows.size() != 1) {
+        r.error = a.label + "#" + service + ": the view fundos_config_document gives " + std::to_string(rows.size()) +
+                  " documents for the service, not 1";
+        return r;
+    }
+    if (!db.query("COMMIT", {}, services, r)) {
+        return r;
+    }
+    r.document = std::move(rows.front());
+    r.source = a.label + "#" + service;
+    return r;
+}
+
 // ------------------------------------------------------------------------------------------------
 // SQLite
 
@@ -191,58 +242,15 @@ public:
             return r;
         }
         sqlite3_busy_timeout(db_.get(), 10'000);
-        if (!exec("BEGIN", r)) {
-            return r;
-        }
-        std::vector<std::string> rows;
-        if (!query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'fundos_schema_version'", {}, rows, r)) {
-            return r;
-        }
-        if (rows.empty()) {
-            r.error = a_.label + ": not a FundOS configuration database (no fundos_schema_version table): " +
-                      init_hint(a_.label);
-            return r;
-        }
-        if (!query("SELECT coalesce(max(version), 0) FROM fundos_schema_version", {}, rows, r)) {
-            return r;
-        }
-        const long long version = rows.empty() ? 0 : std::stoll(rows.front());
-        if (version != kConfigSchemaVersion) {
-            r.error = version_error(a_, version);
-            return r;
-        }
-        std::vector<std::string> services;
-        if (!query("SELECT name FROM fund ORDER BY name", {}, services, r)) {
-            return r;
-        }
-        std::string service;
-        if (!pick_service(a_, services, service, r.error)) {
-            return r;
-        }
-        if (!query(std::string(kViewQuery) + "?1", {service}, rows, r)) {
-            return r;
-        }
-        if (rows.size() != 1) {
-            r.error = a_.label + "#" + service + ": the view fundos_config_document gives " + std::to_string(rows.size()) +
-                      " documents for the service, not 1";
-            return r;
-        }
-        exec("COMMIT", r);
-        r.document = std::move(rows.front());
-        r.source = a_.label + "#" + service;
-        return r;
+        static constexpr DocumentQueries kSqlite{
+            "BEGIN",
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'fundos_schema_version'",
+            "SELECT name FROM fund ORDER BY name", "SELECT document FROM fundos_config_document WHERE service = ?1"};
+        return read_document(*this, a_, kSqlite);
     }
 
-private:
-    bool exec(const char* sql, FetchResult& r) {
-        if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
-            r.error = a_.label + ": " + sqlite3_errmsg(db_.get());
-            return false;
-        }
-        return true;
-    }
-
-    /// The first column of every row, as text (NULL as "").
+    /// The first column of every row, as text (NULL as ""). Statements without rows (BEGIN,
+    /// COMMIT) run the same way.
     bool query(const std::string& sql, const std::vector<std::string>& params, std::vector<std::string>& out,
                FetchResult& r) {
         out.clear();
@@ -272,6 +280,7 @@ private:
         }
     }
 
+private:
     const ConfigAddress& a_;
     SqliteDb db_;
 };
@@ -306,49 +315,15 @@ public:
             r.error = a_.label + ": cannot connect: " + one_line(PQerrorMessage(conn_.get()));
             return r;
         }
-        std::vector<std::string> rows;
-        if (!query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}, rows, r) ||
-            !query("SELECT to_regclass('fundos_schema_version') IS NOT NULL", {}, rows, r)) {
-            return r;
-        }
-        if (rows.empty() || rows.front() != "t") {
-            r.error = a_.label + ": not a FundOS configuration database (no fundos_schema_version table): " +
-                      init_hint(a_.label);
-            return r;
-        }
-        if (!query("SELECT coalesce(max(version), 0) FROM fundos_schema_version", {}, rows, r)) {
-            return r;
-        }
-        const long long version = rows.empty() ? 0 : std::stoll(rows.front());
-        if (version != kConfigSchemaVersion) {
-            r.error = version_error(a_, version);
-            return r;
-        }
-        std::vector<std::string> services;
-        if (!query("SELECT name FROM fund ORDER BY name COLLATE \"C\"", {}, services, r)) {
-            return r;
-        }
-        std::string service;
-        if (!pick_service(a_, services, service, r.error)) {
-            return r;
-        }
-        if (!query(std::string(kViewQuery) + "$1", {service}, rows, r)) {
-            return r;
-        }
-        if (rows.size() != 1) {
-            r.error = a_.label + "#" + service + ": the view fundos_config_document gives " + std::to_string(rows.size()) +
-                      " documents for the service, not 1";
-            return r;
-        }
-        if (!query("COMMIT", {}, services, r)) {
-            return r;
-        }
-        r.document = std::move(rows.front());
-        r.source = a_.label + "#" + service;
-        return r;
+        static constexpr DocumentQueries kPostgres{
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "SELECT (to_regclass('fundos_schema_version') IS NOT NULL)::int",
+            "SELECT name FROM fund ORDER BY name COLLATE \"C\"",
+            "SELECT document FROM fundos_config_document WHERE service = $1"};
+        return read_document(*this, a_, kPostgres);
     }
 
-private:
+    /// The first column of every row, as text.
     bool query(const std::string& sql, const std::vector<std::string>& params, std::vector<std::string>& out,
                FetchResult& r) {
         out.clear();
@@ -369,6 +344,7 @@ private:
         return true;
     }
 
+private:
     const ConfigAddress& a_;
     PqConn conn_;
 };
