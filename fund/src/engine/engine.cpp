@@ -395,6 +395,7 @@ struct Engine::Impl {
         unallocated = cfg.capital - allocated;
         fund_rate.configure(cfg.limits.max_intents_per_window, cfg.limits.rate_window_ns);
         step_equity.resize(1 + na);
+        step_totals.resize(na);
         orders.reserve(4096);
         parents.resize(ni);
         parents_done.assign(ni, 0);
@@ -649,6 +650,12 @@ struct Engine::Impl {
     struct Totals {
         Money cash = 0, equity = 0, gross = 0, net = 0, realized = 0, unrealized = 0, fees = 0;
     };
+    // Each agent's and the fund's totals as begin_step left them, valid until the state next
+    // changes (on_market, submit, end_step, kill_switch, finish): fill_state and fill_book read
+    // them instead of recomputing every position's value.
+    std::vector<Totals> step_totals;
+    Totals step_fund_totals;
+    bool step_totals_valid = false;
 
     [[nodiscard]] Totals agent_totals(const Agent& a) const noexcept {
         Totals t;
@@ -677,19 +684,38 @@ struct Engine::Impl {
         t.cash = unallocated;
         t.equity = unallocated;
         for (const Agent& a : agents) {
-            const Totals at = agent_totals(a);
-            t.cash += at.cash;
-            t.equity += at.equity;
-            t.realized += at.realized;
-            t.unrealized += at.unrealized;
-            t.fees += at.fees;
+            add_agent(t, agent_totals(a));
         }
+        add_positions(t);
+        return t;
+    }
+
+    /// The fund's totals from every agent's, computed once (`per_agent` in slot order).
+    [[nodiscard]] Totals fund_totals(std::span<const Totals> per_agent) const noexcept {
+        Totals t;
+        t.cash = unallocated;
+        t.equity = unallocated;
+        for (const Totals& at : per_agent) {
+            add_agent(t, at);
+        }
+        add_positions(t);
+        return t;
+    }
+
+    static void add_agent(Totals& t, const Totals& at) noexcept {
+        t.cash += at.cash;
+        t.equity += at.equity;
+        t.realized += at.realized;
+        t.unrealized += at.unrealized;
+        t.fees += at.fees;
+    }
+
+    void add_positions(Totals& t) const noexcept {
         for (const Instrument& in : instruments) {
             const Money mv = fx::notional(in.fund_position, in.ref());
             t.gross += fx::abs64(mv);
             t.net += mv;
         }
-        return t;
     }
 
     [[nodiscard]] bool invariants() const noexcept {
@@ -751,6 +777,7 @@ struct Engine::Impl {
 
     // ---------------------------------------------------------------- market
     void on_market(const marketdata::EventRecord& e, std::uint64_t index) {
+        step_totals_valid = false;
         if (range_count > 0 && index != range_first + range_count) {
             flush_range();
         }
@@ -935,6 +962,7 @@ struct Engine::Impl {
         }
         evaluate_losses();
         compact();
+        step_totals_valid = true;
     }
 
     static abi::TradingState loss_state_for(const RiskLimits& l, Money loss, abi::TradingState old) noexcept {
@@ -961,10 +989,12 @@ struct Engine::Impl {
         sink.journal(RecordType::kTradingState, record_bytes(r));
     }
 
+    /// Loss limits against the current marks; leaves step_totals and step_fund_totals computed
+    /// (a cancel for a loss limit changes no position, cash or mark).
     void evaluate_losses() {
         for (std::size_t ai = 0; ai < agents.size(); ++ai) {
             Agent& a = agents[ai];
-            const Totals t = agent_totals(a);
+            const Totals t = step_totals[ai] = agent_totals(a);
             const Money loss = a.capital - t.equity;
             const abi::TradingState next = loss_state_for(a.limits, loss, a.loss_state);
             if (next != a.loss_state) {
@@ -977,7 +1007,7 @@ struct Engine::Impl {
                 }
             }
         }
-        const Totals f = fund_totals();
+        const Totals f = step_fund_totals = fund_totals(step_totals);
         const Money loss = config.capital - f.equity;
         const abi::TradingState next = loss_state_for(config.limits, loss, fund_loss_state);
         if (next != fund_loss_state) {
@@ -992,6 +1022,7 @@ struct Engine::Impl {
     }
 
     void submit(std::uint16_t slot, const abi::IntentRecord& intent) {
+        step_totals_valid = false;
         Pending p;
         p.intent = intent;
         p.intent.commit = 0;  // a ring position, not part of the decision (journal_records.hpp)
@@ -1045,6 +1076,7 @@ struct Engine::Impl {
     }
 
     void end_step() {
+        step_totals_valid = false;
         step_first_order = next_order_id;
         journal_refusals();
         std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
@@ -1084,7 +1116,10 @@ struct Engine::Impl {
         debug_check();
         compact();
 
-        const Totals f = fund_totals();
+        for (std::size_t ai = 0; ai < agents.size(); ++ai) {
+            step_totals[ai] = agent_totals(agents[ai]);
+        }
+        const Totals f = fund_totals(step_totals);
         // The step's points go to the sink and are overwritten next step: no series is kept
         // here, so a run of millions of steps needs no more memory than a run of one.
         const auto point = [this](const Totals& t) {
@@ -1100,7 +1135,7 @@ struct Engine::Impl {
         };
         step_equity[0] = point(f);
         for (std::size_t ai = 0; ai < agents.size(); ++ai) {
-            step_equity[1 + ai] = point(agent_totals(agents[ai]));
+            step_equity[1 + ai] = point(step_totals[ai]);
         }
         sink.equity(std::span<const EquityPoint>(step_equity));
         StepEndRecord r{};
@@ -1585,6 +1620,7 @@ struct Engine::Impl {
 
     // ---------------------------------------------------------------- operator
     void kill_switch(Scope scope, std::uint32_t id, bool on) {
+        step_totals_valid = false;
         flush_range();
         KillSwitchRecord r{};
         r.time = now;
@@ -1647,6 +1683,7 @@ struct Engine::Impl {
     }
 
     void finish(const char* why) {
+        step_totals_valid = false;
         if (finished) {
             return;
         }
@@ -1672,7 +1709,7 @@ struct Engine::Impl {
         state.trading_state = fund_state();
         state.instrument_count = static_cast<std::uint16_t>(instruments.size());
         std::memset(state.pad_22, 0, sizeof state.pad_22);
-        const Totals f = fund_totals();
+        const Totals f = step_totals_valid ? step_fund_totals : fund_totals();
         state.nav = f.equity;
         state.cash = f.cash;
         state.gross_exposure = f.gross;
@@ -1714,7 +1751,7 @@ struct Engine::Impl {
             return;
         }
         const Agent& a = agents[slot];
-        const Totals t = agent_totals(a);
+        const Totals t = step_totals_valid ? step_totals[slot] : agent_totals(a);
         abi::AgentAccount& acc = book.account;
         acc.agent_id = a.id;
         acc.capital = a.capital;
