@@ -438,6 +438,21 @@ TEST(refusals_are_journaled_counted_and_never_executed) {
     CHECK_EQ(book.account.intents_rejected, 0u);
     engine.fill_book(1, book);
     CHECK_EQ(book.account.intents_rejected, 1u);
+    // reports: the void answer's intent is told REJECTED by the engine; the transport's refusal
+    // was already reported by the transport, so the engine sends nothing for it
+    std::vector<std::uint64_t> rejected_to_agent2, to_agent1_for_id1;
+    for (const auto& r : sink.reports) {
+        if (r.slot == 1 && r.report.kind == abi::ReportKind::REJECTED) {
+            CHECK(r.report.reason == abi::RejectReason::AGENT_SILENT);
+            CHECK(r.report.side == abi::Side::BUY);
+            rejected_to_agent2.push_back(r.report.intent_id);
+        }
+        if (r.slot == 0 && r.report.intent_id == 1) {
+            to_agent1_for_id1.push_back(r.report.intent_id);
+        }
+    }
+    CHECK(rejected_to_agent2 == std::vector<std::uint64_t>{1});
+    CHECK(to_agent1_for_id1.empty());
 }
 
 TEST(describe_every_record_type) {

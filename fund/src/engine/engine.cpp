@@ -1071,6 +1071,10 @@ struct Engine::Impl {
                 }
             }
             sink.journal(RecordType::kRefusal, record_bytes(r));
+            if (c.refusal.source == Refusal::Source::kVoidAnswer) {  // the transport accepted it: tell the agent
+                verdict_report(c.slot, c.refusal.copy, abi::ReportKind::REJECTED, c.refusal.reason,
+                               c.refusal.copy.side, 0);
+            }
         }
         refusals.clear();
     }

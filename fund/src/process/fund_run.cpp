@@ -24,6 +24,7 @@
 #include "fundos/process/market_feed.hpp"
 #include "fundos/runtime/config_json.hpp"
 #include "fundos/runtime/config_source.hpp"
+#include "fundos/runtime/enum_text.hpp"
 #include "fundos/runtime/equity_recorder.hpp"
 #include "fundos/runtime/journal.hpp"
 #include "fundos/runtime/run_report.hpp"
@@ -55,27 +56,6 @@ void emit(const json& event) {
     const std::string line = event.dump() + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
-}
-
-const char* agent_status_name(abi::AgentStatus status) {
-    switch (status) {
-        case abi::AgentStatus::EMPTY: return "empty";
-        case abi::AgentStatus::DETACHED: return "detached";
-        case abi::AgentStatus::ACTIVE: return "active";
-        case abi::AgentStatus::LATE: return "late";
-        case abi::AgentStatus::DEAD: return "dead";
-        case abi::AgentStatus::SUSPENDED: return "suspended";
-    }
-    return "unknown";
-}
-
-const char* trading_state_name(abi::TradingState state) {
-    switch (state) {
-        case abi::TradingState::ACTIVE: return "active";
-        case abi::TradingState::REDUCING: return "reducing";
-        case abi::TradingState::HALTED: return "halted";
-    }
-    return "unknown";
 }
 
 /// Is the step over after `event`, given the one that follows (nullptr: end of data)?
@@ -581,24 +561,14 @@ void FundRun::run_step(abi::Timestamp clock) {
             continue;
         }
         engine_->silent(s, answer.silent_why != nullptr ? answer.silent_why : "timeout");
-        // An unfinished answer is void: nothing of it reaches the risk checks; the engine only
-        // journals and counts each intent (AGENT_SILENT), like the transport's refusals.
+        // An unfinished answer is void: nothing of it reaches the risk checks; the engine
+        // journals, counts and reports each intent (AGENT_SILENT).
         for (const abi::IntentRecord& intent : answer.pending) {
             engine::Refusal refusal{};
             refusal.source = engine::Refusal::Source::kVoidAnswer;
             refusal.reason = abi::RejectReason::AGENT_SILENT;
             refusal.copy = intent;
             engine_->refused(s, refusal);
-            abi::IntentReport report{};
-            report.intent_id = intent.intent_id;
-            report.client_tag = intent.client_tag;
-            report.snapshot_seq = seq_;
-            report.clock = clock;
-            report.instrument_id = intent.instrument_id;
-            report.kind = abi::ReportKind::REJECTED;
-            report.side = intent.side;
-            report.reason = abi::RejectReason::AGENT_SILENT;
-            (void)transport_.write_report(s, report);
         }
     }
     engine_->end_step();
@@ -723,10 +693,10 @@ json FundRun::status_json() {
         engine_->fill_book(s, book);
         agents.push_back({{"id", config_.agents[slot].id},
                           {"name", config_.agents[slot].name},
-                          {"status", agent_status_name(transport_.status(s))},
+                          {"status", runtime::lower_name(transport_.status(s))},
                           {"equity", static_cast<double>(book.account.equity) / 1e6},
                           {"position_count", book.position_count},
-                          {"trading_state", trading_state_name(engine_->agent_trading_state(s))}});
+                          {"trading_state", runtime::lower_name(engine_->agent_trading_state(s))}});
     }
     const abi::FundState& state = transport_.state();
     std::string halted;  // instruments under a kill switch (or not in the data): for people
@@ -741,7 +711,7 @@ json FundRun::status_json() {
             {"events", events_},
             {"total_events", feed_.total_events()},
             {"clock", marketdata::format_utc(clock_, marketdata::TimeDigits::kSeconds)},
-            {"trading_state", trading_state_name(state.trading_state)},
+            {"trading_state", runtime::lower_name(state.trading_state)},
             {"nav", static_cast<double>(state.nav) / 1e6},
             {"halted_instruments", halted},
             {"agents", agents}};

@@ -1167,13 +1167,6 @@ LoadResult check(const Node& root, Checker& c, const std::string& source) {
     return result;
 }
 
-LoadResult failure(std::string message) {
-    LoadResult result;
-    result.errors.push_back(message);
-    result.error = std::move(message);
-    return result;
-}
-
 // ------------------------------------------------------------------------------------------------
 // Normalized output
 
@@ -1277,7 +1270,7 @@ LoadResult load_config_text(std::string_view text, const std::string& source, co
         const bool parsed = nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
         if (!parsed) {
             if (builder.too_deep) {
-                return failure(path + ": " + builder.error);
+                return LoadResult::failure(path + ": " + builder.error);
             }
             // nlohmann's position is the 1-based count of bytes read; the fault is at the last one.
             const std::size_t at = std::min(builder.error_byte == 0 ? 0 : builder.error_byte - 1, text.size());
@@ -1294,13 +1287,13 @@ LoadResult load_config_text(std::string_view text, const std::string& source, co
             if (what.rfind("syntax error", 0) != 0) {
                 what = "syntax error: " + what;
             }
-            return failure(path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
+            return LoadResult::failure(path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
         }
         return check(builder.root, checker, path);
     } catch (const std::exception& ex) {
-        return failure(path + ": " + ex.what());
+        return LoadResult::failure(path + ": " + ex.what());
     } catch (...) {
-        return failure(path + ": unexpected failure while loading the configuration");
+        return LoadResult::failure(path + ": unexpected failure while loading the configuration");
     }
 }
 
@@ -1309,30 +1302,30 @@ LoadResult load_config(const std::string& path) {
         std::error_code ec;
         const fs::file_status st = fs::status(path, ec);
         if (ec || !fs::exists(st)) {
-            return failure(path + ": no such file");
+            return LoadResult::failure(path + ": no such file");
         }
         if (!fs::is_regular_file(st)) {
-            return failure(path + ": not a regular file");
+            return LoadResult::failure(path + ": not a regular file");
         }
         const std::uintmax_t size = fs::file_size(path, ec);
         if (ec) {
-            return failure(path + ": " + ec.message());
+            return LoadResult::failure(path + ": " + ec.message());
         }
         if (size > kMaxFileBytes) {
-            return failure(path + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB; not a configuration");
+            return LoadResult::failure(path + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB; not a configuration");
         }
         std::ifstream in(path, std::ios::binary);
         if (!in) {
-            return failure(path + ": cannot open: " + std::strerror(errno));
+            return LoadResult::failure(path + ": cannot open: " + std::strerror(errno));
         }
         std::ostringstream buffer;
         buffer << in.rdbuf();
         if (in.bad()) {
-            return failure(path + ": read error");
+            return LoadResult::failure(path + ": read error");
         }
         return load_config_text(buffer.str(), path);
     } catch (const std::exception& ex) {
-        return failure(path + ": " + ex.what());
+        return LoadResult::failure(path + ": " + ex.what());
     }
 }
 

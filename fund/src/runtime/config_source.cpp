@@ -349,13 +349,6 @@ private:
     PqConn conn_;
 };
 
-LoadResult failure(std::string message) {
-    LoadResult result;
-    result.errors.push_back(message);
-    result.error = std::move(message);
-    return result;
-}
-
 }  // namespace
 
 bool parse_config_address(const std::string& text, ConfigAddress& out, std::string& error) {
@@ -434,14 +427,14 @@ LoadResult load_config_source(const std::string& text) {
     ConfigAddress address;
     std::string error;
     if (!parse_config_address(text, address, error)) {
-        return failure(error);
+        return LoadResult::failure(error);
     }
     if (address.kind == ConfigAddress::Kind::kFile) {
         return load_config(address.path);
     }
     FetchResult fetched = fetch_config_document(address);
     if (!fetched.ok()) {
-        return failure(fetched.error);
+        return LoadResult::failure(fetched.error);
     }
     return load_config_text(fetched.document, fetched.source, "");
 }

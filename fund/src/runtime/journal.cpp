@@ -88,6 +88,18 @@ bool record_ok_at(const std::byte* data, std::size_t size, std::size_t off) noex
     return true;
 }
 
+/// Opens `path` and reads every record, checking each: then the reader knows the journal's
+/// record count, valid bytes and torn tail.
+Status read_to_end(const std::string& path, JournalReader& reader) {
+    if (Status s = reader.open(path); !s.ok()) {
+        return s;
+    }
+    JournalRecord record;
+    while (reader.next(record)) {
+    }
+    return reader.status();
+}
+
 }  // namespace
 
 std::string journal_created_by() {
@@ -125,14 +137,8 @@ Status JournalWriter::create(const std::string& path, const JournalOptions& opti
 
     if (options.append) {
         JournalReader reader;
-        if (Status s = reader.open(path); !s.ok()) {
+        if (Status s = read_to_end(path, reader); !s.ok()) {
             return s;
-        }
-        JournalRecord record;
-        while (reader.next(record)) {
-        }
-        if (!reader.status().ok()) {
-            return reader.status();
         }
         if (reader.torn_tail_bytes() != 0) {
             return Status::error(path + ": ends in a torn record of " + std::to_string(reader.torn_tail_bytes()) +
@@ -395,14 +401,8 @@ bool JournalReader::next(JournalRecord& out) {
 
 Status truncate_torn_tail(const std::string& path, JournalTail* tail) {
     JournalReader reader;
-    if (Status s = reader.open(path); !s.ok()) {
+    if (Status s = read_to_end(path, reader); !s.ok()) {
         return s;
-    }
-    JournalRecord record;
-    while (reader.next(record)) {
-    }
-    if (!reader.status().ok()) {
-        return reader.status();
     }
     const std::uint64_t valid = reader.valid_bytes();
     const std::uint64_t torn = reader.torn_tail_bytes();

@@ -16,6 +16,7 @@
 #include "fundos/marketdata/civil_time.hpp"
 #include "fundos/marketdata/decimal.hpp"
 #include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/enum_text.hpp"
 
 namespace fundos::runtime {
 namespace {
@@ -63,15 +64,6 @@ std::string json_string(std::string_view s) {
 }
 
 std::string money(std::int64_t raw) { return json_string(marketdata::format_fixed(raw, abi::MONEY_DECIMALS)); }
-
-const char* mode_text(abi::Mode m) {
-    switch (m) {
-        case abi::Mode::SIMULATION: return "simulation";
-        case abi::Mode::PAPER: return "paper";
-        case abi::Mode::PRODUCTION: return "production";
-    }
-    return "unknown";
-}
 
 std::string agent_label(const FundConfig& config, std::uint32_t id) {
     for (const auto& a : config.agents) {
@@ -233,7 +225,7 @@ std::string report_json(const FundConfig& config, const RunFacts& facts, const R
     const bool any_step = facts.steps != 0 || facts.first_time != 0 || facts.last_time != 0;
     std::string s = "{\n  \"run\": {\n";
     s += "    \"name\": " + json_string(config.name) + ",\n";
-    s += "    \"mode\": " + json_string(mode_text(config.mode)) + ",\n";
+    s += "    \"mode\": " + json_string(lower_name(config.mode)) + ",\n";
     s += "    \"config_hash\": " + json_string(hash) + ",\n";
     s += "    \"steps\": " + std::to_string(facts.steps) + ",\n";
     s += "    \"events\": " + std::to_string(facts.events) + ",\n";

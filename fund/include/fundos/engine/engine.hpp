@@ -223,8 +223,9 @@ struct FillRow {
     bool internal = false;     ///< crossed internally against another agent (no fee)
 };
 
-/// A record the engine never got to check (refused()). The agent already has its REJECTED
-/// report (the transport or the fund process wrote it); the engine journals and counts it.
+/// A record the engine never got to check (refused()). The engine journals and counts it; the
+/// REJECTED report of a transport refusal was written by the transport, that of a void answer's
+/// intent is written by the engine (AGENT_SILENT, at end_step), and a quarantine has none.
 struct Refusal {
     enum class Source : std::uint8_t {
         kTransport = 1,    ///< structural validation failed (ids, enums, quantity, price, mapping, ...)
@@ -268,7 +269,8 @@ public:
     void silent(std::uint16_t slot, const char* why) noexcept;
     /// A record of the agent in `slot` that never reaches the risk checks (Refusal). Journaled
     /// (kRefusal) at end_step and counted in rejects(); kQuarantine and kVoidAnswer also in the
-    /// book's intents_rejected (kTransport ones the transport counts there itself).
+    /// book's intents_rejected (kTransport ones the transport counts there itself); kVoidAnswer
+    /// ones reported REJECTED with the refusal's reason.
     void refused(std::uint16_t slot, const Refusal& refusal) noexcept;
     void end_step() noexcept;
 

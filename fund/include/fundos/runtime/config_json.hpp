@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fundos/engine/config.hpp"
@@ -39,6 +40,14 @@ struct LoadResult {
 
     static constexpr std::size_t kMaxErrors = 50;
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
+
+    /// A result with one error, `message` (a source that could not be read at all).
+    [[nodiscard]] static LoadResult failure(std::string message) {
+        LoadResult result;
+        result.errors.push_back(message);
+        result.error = std::move(message);
+        return result;
+    }
 };
 
 /// Loads and checks the configuration file at `path`. Relative paths inside it are resolved
