@@ -23,13 +23,14 @@ help:
 	@echo "make test   set up .venv/, then every test and check via tox (what CI runs)"
 	@echo "make lint   abigen lint + mypy + ruff, in .venv/"
 	@echo "make release  freeze schema/abi.yaml's layout into schema/history/abi-MAJOR.MINOR.lock.json"
-	@echo "make bench  time abigen generate/verify, the transport round trip and the Fund replay; writes bench/RESULTS.md"
+	@echo "make bench  abigen, transport round trip and Fund replay against NautilusTrader, backtrader, hftbacktest, iceoryx2; writes bench/RESULTS.md and bench/plots/"
 	@echo "make clean  remove build directories (keeps .venv/)"
 
 # The virtualenv: made once, reinstalled only when the package's or the tools' requirements change.
 # A .venv without a working pip (python3-venv missing when it was made) is made again.
 $(STAMP): pyproject.toml requirements-dev.txt sdks/python/pyproject.toml sdks/python/CMakeLists.txt \
-		$(wildcard sdks/c/src/*.[ch] sdks/c/include/fundos/*.h sdks/python/src/fundos/*.cpp)
+		$(wildcard sdks/c/src/*.[ch] sdks/c/src/*.cpp sdks/c/include/fundos/*.h sdks/python/src/fundos/*.cpp) \
+		fund/config_loader.cmake $(wildcard fund/src/runtime/config_*.cpp fund/include/fundos/runtime/config_*.hpp)
 	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
 		echo "creating $(VENV)/ with $$($(PYTHON) --version)"; \
 		$(PYTHON) -m venv --clear $(VENV); \
@@ -88,10 +89,17 @@ lint: $(STAMP)
 release: $(STAMP)
 	$(ABIGEN) release --spec $(SPEC)
 
+# Every benchmark runs even when an earlier one misses a target (exit 1); the plots are drawn from
+# whatever they wrote, and the target fails at the end if any script did. bench/.venv holds the
+# peers and matplotlib (bench/requirements.txt), never the project's own dependencies.
 bench: $(STAMP)
-	$(BIN)/python bench/bench_abigen.py
-	$(BIN)/python bench/bench_transport.py
-	$(BIN)/python bench/bench_fund.py
+	@status=0; \
+	$(BIN)/python bench/bench_common.py || status=1; \
+	$(BIN)/python bench/bench_abigen.py || status=1; \
+	$(BIN)/python bench/bench_transport.py || status=1; \
+	$(BIN)/python bench/bench_fund.py || status=1; \
+	bench/.venv/bin/python bench/bench_plots.py || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(BUILD_DIR) build-bench .tox/cmake-build .pytest_cache .mypy_cache .ruff_cache sdks/python/build

@@ -10,6 +10,8 @@ that this script writes to a temporary folder:
 Targets: generate under 1 s for schema/abi.yaml and under 5 s for the synthetic spec (median of the
 fresh-process runs).
 
+Every run's times also go to results/abigen.json beside --output (for bench_plots.py).
+
 Usage: .venv/bin/python bench/bench_abigen.py [--repeat 7] [--structs 500] [--output bench/RESULTS.md]
 (`make bench` runs it with the defaults.)
 """
@@ -194,13 +196,15 @@ def machine() -> dict[str, str]:
 def write_results(path: Path, timings: list[Timing], info: dict[str, str], argv: list[str],
                   n_structs: int, spec_stats: dict[str, str], repeats: int) -> bool:
     ok = True
+    date = datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')
+    described = f"{info['arch']}, {info['cpu']}, {info['cores']} cores; {info['os']}; Python {info['python']}"
     lines = [
         "# abigen benchmark",
         "",
         "Written by `bench/bench_abigen.py`; do not edit by hand. Regenerate with `make bench`.",
         "",
-        f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- machine: {info['arch']}, {info['cpu']}, {info['cores']} cores; {info['os']}; Python {info['python']}",
+        f"- date: {date}",
+        f"- machine: {described}",
         f"- command: `{shlex.join(argv)}`",
         f"- load average (1/5/15 min) when the runs ended: {info['load']} (other work on the machine widens the spread)",
         f"- repeats: {repeats} per row; times are wall-clock seconds (median, min, max)",
@@ -210,9 +214,13 @@ def write_results(path: Path, timings: list[Timing], info: dict[str, str], argv:
          "levels deep)"),
         "- every generate run writes into a fresh empty folder; verify runs on the output of the last generate",
         "",
-        "| what | spec | median s | min s | max s | target | result |",
-        "| --- | --- | ---: | ---: | ---: | --- | --- |",
+        ("- ratio: the median over the same command's median on the real spec (abigen has no peer to be "
+         "compared with; the ratio says how the time grows with the spec)"),
+        "",
+        "| system | what | spec | median s | min s | max s | ratio to the real spec | target | result |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
+    real = {t.what: t.median for t in timings if t.spec == "real"}
     for t in timings:
         target = TARGETS_S.get(t.spec) if t.what == "generate (fresh process)" else None
         if target is None:
@@ -221,8 +229,9 @@ def write_results(path: Path, timings: list[Timing], info: dict[str, str], argv:
             passed = t.median < target
             ok = ok and passed
             verdict, target_text = ("PASS" if passed else "FAIL"), f"< {target:g} s"
-        lines.append(f"| {t.what} | {t.spec} | {t.median:.3f} | {min(t.seconds):.3f} | {max(t.seconds):.3f} "
-                     f"| {target_text} | {verdict} |")
+        ratio = f"{t.median / real[t.what]:.1f}x" if real.get(t.what) else "-"
+        lines.append(f"| FundOS abigen | {t.what} | {t.spec} | {t.median:.3f} | {min(t.seconds):.3f} "
+                     f"| {max(t.seconds):.3f} | {ratio} | {target_text} | {verdict} |")
     lines += ["", "Timed commands (TMP is a fresh temporary folder, SYNTH the synthetic spec in it):", ""]
     seen = set()
     for t in timings:
@@ -232,6 +241,10 @@ def write_results(path: Path, timings: list[Timing], info: dict[str, str], argv:
     lines += ["", (f"Overall: {'PASS' if ok else 'FAIL'} against the targets "
                    "(generate < 1 s on schema/abi.yaml, < 5 s on the synthetic spec; fresh-process median).")]
     results_file.write_section(path, "abigen", "\n".join(lines))
+    results_file.write_data(path, "abigen", {
+        "date": date, "machine": described,
+        "command": shlex.join(argv), "specs": spec_stats,
+        "timings": [{"what": t.what, "spec": t.spec, "command": t.command, "seconds": t.seconds} for t in timings]})
     return ok
 
 
@@ -269,10 +282,13 @@ class SpecBench:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--structs", type=int, default=500)
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog=("Exit 1 when a target is missed. Writes its section of --output and "
+                                             "results/abigen.json beside it."))
+    parser.add_argument("--repeat", type=int, default=7, help="runs per row (default 7)")
+    parser.add_argument("--structs", type=int, default=500, help="structs of the synthetic spec (default 500)")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md",
+                        help="the results file whose abigen section is rewritten (default bench/RESULTS.md)")
     parser.add_argument("--no-verify", action="store_true", help="skip timing `abigen verify`")
     args = parser.parse_args()
     abigen = abigen_command()

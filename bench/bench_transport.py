@@ -14,7 +14,15 @@ consecutive sightings is exactly one full round trip. Measured for:
     same loop one layer down on fundos._core (the SDK's pybind11 layer, no Python objects);
   - iceoryx2's Python binding (PyPI iceoryx2, in its own venv bench/.venv that this script makes):
     a publish-subscribe ping-pong of an 8-byte payload between two processes, as the reference;
-  - a bare C cache-line ping-pong between two processes (bench/cacheline_pingpong.c), the floor.
+  - a bare C cache-line ping-pong between two processes (bench/cacheline_pingpong.c), the floor;
+  - several agents: 1, 2, 4, 8, 16 and 32 C agents at once against one host (--agents), each
+    sleeping in futex_wait (transport_rt_agent --wait futex; on 2 cores spinning agents starve
+    the host), all on one CPU, the host spinning on the other: round trips per second of all
+    agents together, the mean round trip, and the pooled percentiles.
+
+Each FundOS figure is also given as a ratio, run by run, to the floor's p50 and to the FundOS
+Python agent's p50 (iceoryx2's row against the same), and every run's figures go to
+results/transport.json beside --output (for bench_plots.py).
 
 Snapshot read cost: ns per consistent copy of the FundState (head and rows in use out of shared
 memory, the other rows zeroed), C (fundos_read_snapshot) and Python (fundos.Agent.latest_snapshot,
@@ -27,7 +35,7 @@ the median over the runs and the [min, max] spread. Targets on a 2-core machine:
 Python (public API) p50 < 5 us.
 
 Usage: .venv/bin/python bench/bench_transport.py [--repeat 7] [--count 100000] [--output bench/RESULTS.md]
-                                                  [--no-iceoryx2]
+                                                  [--no-iceoryx2] [--agents 1,2,4,8,16,32] [--agents-count 100000]
 The script also runs itself as the Python agents (first argument _py-rt, _py-read, _iox).
 """
 
@@ -51,9 +59,9 @@ from pathlib import Path
 from typing import Any
 
 import results_file  # bench/, beside this script
-from bench_common import BUILD, ROOT, bench_venv_package, build_release, compile_c, machine, run
+from bench_common import BUILD, ROOT, bench_venv_package, build_release, compile_c, machine, pinned, run
 
-ICEORYX2 = "iceoryx2==0.10.0"
+ICEORYX2 = pinned("iceoryx2")
 HOST_CPU, AGENT_CPU = 0, 1
 C_TARGET_US, PY_TARGET_US = 1.0, 5.0
 
@@ -269,13 +277,16 @@ def pin(pid: int, cpu: int) -> None:
 
 
 class Host:
-    """fundos-transport-host in pingpong mode, busy-polling, pinned to HOST_CPU."""
+    """fundos-transport-host in pingpong mode, busy-polling, pinned to HOST_CPU, with agents
+    1..`agents`; `futex`: a FUTEX_WAKE after each publish (for agents that sleep), and any snapshot
+    lag accepted (with several agents a snapshot is published after every agent's intent)."""
 
-    def __init__(self, binary: Path, work: Path) -> None:
+    def __init__(self, binary: Path, work: Path, agents: int = 1, futex: bool = False) -> None:
         run_dir = Path(tempfile.mkdtemp(prefix="fos-bench-", dir="/tmp")) / "run"
-        self.argv = [str(binary), "--run-dir", str(run_dir), "--agents", "1", "--mode", "pingpong",
-                     "--intent-events", "none", "--no-futex-wake", "--spin-us", "60000000",
+        self.argv = [str(binary), "--run-dir", str(run_dir), "--agents", ",".join(map(str, range(1, agents + 1))),
+                     "--mode", "pingpong", "--intent-events", "none", "--spin-us", "60000000",
                      "--lease-ms", "86400000"]
+        self.argv += ["--max-seq-lag", "1000000"] if futex else ["--no-futex-wake"]
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         pin(self.proc.pid, HOST_CPU)
         assert self.proc.stdout is not None
@@ -358,6 +369,55 @@ def measure_fundos(kind: str, tools: dict[str, Path], work: Path, count: int, wa
     return latency_stats(values)
 
 
+def measure_agents(tools: dict[str, Path], work: Path, agents: int, total: int) -> dict[str, float]:
+    """`agents` C agents at once against one host, futex wait, all on AGENT_CPU (the host spins on
+    HOST_CPU): each does max(200, total // agents) timed round trips after a tenth of that in
+    warm-up, all of them starting together once every one has attached (--start-file). Pooled
+    percentiles and mean of every agent's round trips, and the round trips per second of all
+    agents together (every round, warm-up included, over the wall time from the start to the
+    last agent's exit)."""
+    count = max(200, total // agents)
+    warmup = max(20, count // 10)
+    host = Host(tools["host"], work, agents=agents, futex=True)
+    tag = time.monotonic_ns()
+    start = work / f"start-{tag}"
+    outs = [work / f"agents{agents}-{i}-{tag}.bin" for i in range(1, agents + 1)]
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for i, out in enumerate(outs, start=1):
+            argv = [str(tools["rt"]), "rt", "--socket", host.socket, "--agent-id", str(i), "--count", str(count),
+                    "--warmup", str(warmup), "--out", str(out), "--wait", "futex", "--start-file", str(start)]
+            procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            pin(procs[-1].pid, AGENT_CPU)
+        for proc in procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "attached":
+                raise RuntimeError(f"an agent did not attach: {proc.communicate(timeout=30)[1][-2000:]}")
+        t0 = time.perf_counter()
+        start.touch()
+        for proc in procs:
+            _, err = proc.communicate(timeout=600)
+            if proc.returncode != 0:
+                raise RuntimeError(f"agent failed: {err[-2000:]}")
+        wall = time.perf_counter() - t0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        stopped = host.stop()
+        start.unlink(missing_ok=True)
+    if stopped["accepted"] != agents * (count + warmup) or stopped["rejected"] != 0:
+        raise RuntimeError(f"the host accepted {stopped['accepted']} and rejected {stopped['rejected']} intents")
+    pooled: list[int] = []
+    for out in outs:
+        pooled += read_values(out)
+        out.unlink()
+    stats = latency_stats(pooled)
+    stats.update(mean=statistics.fmean(pooled), rate=agents * (count + warmup) / wall, count=float(count))
+    return stats
+
+
 def measure_read(kind: str, tools: dict[str, Path], work: Path, count: int) -> dict[str, float]:
     host = Host(tools["host"], work)
     out = work / f"read-{kind}-{time.monotonic_ns()}.bin"
@@ -392,7 +452,7 @@ def measure_floor(tools: dict[str, Path], work: Path, count: int, warmup: int) -
 
 def prepare_iceoryx2() -> tuple[Path | None, str]:
     """bench/.venv with iceoryx2; (its python, "") or (None, why not)."""
-    return bench_venv_package(ICEORYX2, "iceoryx2")
+    return bench_venv_package("iceoryx2", "iceoryx2")
 
 
 def measure_iceoryx2(python: Path, work: Path, count: int, warmup: int) -> dict[str, float]:
@@ -426,6 +486,14 @@ def cell(measure: Measure, key: str) -> str:
     return f"{us(median)} [{us(low)}, {us(high)}]"
 
 
+def ratio_cell(measure: Measure, base: Measure | None) -> str:
+    """The p50 of `measure` over the p50 of `base`, run k against run k, median [min, max]."""
+    if base is None:
+        return "-"
+    ratios = [run["p50"] / other["p50"] for run, other in zip(measure.runs, base.runs) if other["p50"] > 0]
+    return f"{statistics.median(ratios):.1f}x [{min(ratios):.1f}, {max(ratios):.1f}]" if ratios else "-"
+
+
 def copied_bytes(instruments: int = 4, agents: int = 1) -> tuple[int, int]:
     """Bytes of a FundState a reader copies out of shared memory (the head and the rows in use),
     and the FundState's size."""
@@ -447,11 +515,12 @@ def report(args: argparse.Namespace, tools: dict[str, Path], results: dict[str, 
     load_end = "/".join(f"{x:.2f}" for x in os.getloadavg())
     copied, state_size = copied_bytes()
     rows = [
-        ("C agent (C SDK, busy poll)", "c", f"< {C_TARGET_US:g} us", C_TARGET_US),
-        ("Python agent (fundos.Agent public API, busy poll)", "public", f"< {PY_TARGET_US:g} us", PY_TARGET_US),
-        ("Python agent on fundos._core (no Python objects)", "core", "-", None),
-        ("iceoryx2 Python pub-sub ping-pong (reference)", "iceoryx2", "-", None),
-        ("bare C cache-line ping-pong (floor)", "floor", "-", None),
+        ("FundOS", "C agent (C SDK, busy poll)", "c", f"< {C_TARGET_US:g} us", C_TARGET_US),
+        ("FundOS", "Python agent (fundos.Agent public API, busy poll)", "public", f"< {PY_TARGET_US:g} us",
+         PY_TARGET_US),
+        ("FundOS", "Python agent on fundos._core (no Python objects)", "core", "-", None),
+        ("iceoryx2", "iceoryx2 Python pub-sub ping-pong (reference)", "iceoryx2", "-", None),
+        ("floor", "bare C cache-line ping-pong (floor)", "floor", "-", None),
     ]
     lines = [
         "# Transport benchmark",
@@ -482,14 +551,16 @@ def report(args: argparse.Namespace, tools: dict[str, Path], results: dict[str, 
         "publishes it back), both sides busy-polling `receive()`. Floor: one 8-byte store each way on its own cache "
         "line, both sides spinning, no protocol."),
         "",
-        "| round trip | p50 us | p99 us | p99.9 us | p50 / floor p50 (per run) | target | result |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        ("| system | round trip | p50 us | p99 us | p99.9 us | p50 / floor p50 (per run) "
+         "| p50 / FundOS Python agent p50 (per run) | target | result |"),
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     ok = True
-    for label, key, target, limit in rows:
+    python = results.get("public")
+    for system, label, key, target, limit in rows:
         measure = results.get(key)
         if measure is None:
-            lines.append(f"| {label} | not measured | | | | {target} | |")
+            lines.append(f"| {system} | {label} | not measured | | | | | {target} | |")
             continue
         p50 = measure.figure("p50")[0]
         verdict = ""
@@ -499,10 +570,35 @@ def report(args: argparse.Namespace, tools: dict[str, Path], results: dict[str, 
             ok = ok and passed
         # Per run (the rows run interleaved, run k of each next to run k of the floor), so a shift
         # of the whole machine between runs cancels out.
-        ratios = [run["p50"] / base["p50"] for run, base in zip(measure.runs, floor.runs) if base["p50"] > 0]
-        ratio = (f"{statistics.median(ratios):.1f}x [{min(ratios):.1f}, {max(ratios):.1f}]" if ratios else "-")
-        lines.append(f"| {label} | {cell(measure, 'p50')} | {cell(measure, 'p99')} | {cell(measure, 'p99.9')} "
-                     f"| {ratio} | {target} | {verdict} |")
+        lines.append(f"| {system} | {label} | {cell(measure, 'p50')} | {cell(measure, 'p99')} | {cell(measure, 'p99.9')} "
+                     f"| {ratio_cell(measure, floor)} | {ratio_cell(measure, python)} | {target} | {verdict} |")
+    scaling = {int(key[len("agents"):]): measure for key, measure in results.items() if key.startswith("agents")}
+    if scaling:
+        lines += [
+            "",
+            ("Round trip with several agents: N C agents at once against one host (`fundos-transport-host "
+             "--agents 1,..,N --mode pingpong`, FUTEX_WAKE after each publish, `--max-seq-lag 1000000`), each "
+             "agent the same loop as above but sleeping in futex_wait for the snapshot and, until its report is "
+             "there, for the next snapshot (`transport_rt_agent --wait futex`): on 2 cores N spinning agents would "
+             f"starve the host. The host spins on CPU {HOST_CPU}, all N agents share CPU {AGENT_CPU}; "
+             f"max(200, {args.agents_count} / N) timed round trips per agent and run after a tenth of that in "
+             "warm-up, every agent starting once all have attached. The host publishes after every intent and "
+             "wakes every sleeping agent, and the kernel runs one agent at a time on the agents' CPU, so an agent's "
+             "round trips are bimodal: a few us while it holds the CPU, a scheduler slice while the others run; the "
+             "mean and the round trips per second of all agents together (every round of the run over its wall "
+             "time, from the common start to the last agent's exit) say more than the p50. Percentiles and the "
+             "mean pool every agent's round trips of a run; the ratio is the p50 to the floor's p50 of the same "
+             "round:"),
+            "",
+            ("| system | agents | round trips/s, all agents | mean round trip us | p50 us | p99 us "
+             "| p99.9 us | p50 / floor p50 (per run) |"),
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for n, measure in sorted(scaling.items()):
+            rate, low, high = measure.figure("rate")
+            lines.append(f"| FundOS | {n} | {rate / 1e3:.1f} k [{low / 1e3:.1f} k, {high / 1e3:.1f} k] "
+                         f"| {cell(measure, 'mean')} | {cell(measure, 'p50')} | {cell(measure, 'p99')} "
+                         f"| {cell(measure, 'p99.9')} | {ratio_cell(measure, floor)} |")
     phases = results.get("phases")
     if phases is not None:
         lines += [
@@ -557,14 +653,26 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return {"_py-rt": role_py_rt, "_py-read": role_py_read, "_iox": role_iox}[args.role](args)
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--count", type=int, default=100_000, help="timed round trips per run")
-    parser.add_argument("--warmup", type=int, default=10_000)
-    parser.add_argument("--read-count", type=int, default=100_000, help="timed snapshot copies per run")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
-    parser.add_argument("--no-iceoryx2", action="store_true")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        epilog=("Exit 1 when a target is missed. Writes its section of --output and results/transport.json "
+                "beside it."))
+    parser.add_argument("--repeat", type=int, default=7, help="runs per row (default 7)")
+    parser.add_argument("--count", type=int, default=100_000, help="timed round trips per run (default 100000)")
+    parser.add_argument("--warmup", type=int, default=10_000, help="untimed round trips first (default 10000)")
+    parser.add_argument("--read-count", type=int, default=100_000,
+                        help="timed snapshot copies per run (default 100000)")
+    parser.add_argument("--agents", default="1,2,4,8,16,32",
+                        help=("agent counts of the several-agents table, comma-separated (default 1,2,4,8,16,32; "
+                              "'' none)"))
+    parser.add_argument("--agents-count", type=int, default=100_000,
+                        help=("timed round trips per run of the several-agents table, shared by the agents "
+                              "(default 100000)"))
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md",
+                        help="the results file whose transport section is rewritten (default bench/RESULTS.md)")
+    parser.add_argument("--no-iceoryx2", action="store_true", help="leave iceoryx2 out")
     args = parser.parse_args(argv)
+    counts = sorted({int(n) for n in args.agents.split(",") if n.strip()})
     command = shlex.join([".venv/bin/python", "bench/bench_transport.py", *argv])
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load_start = "/".join(f"{x:.2f}" for x in os.getloadavg())
@@ -591,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if iox_python is not None:
             plan.append(("iceoryx2", lambda: measure_iceoryx2(iox_python, work, args.count, args.warmup)))
+        for n in counts:
+            plan.append((f"agents{n}", lambda n=n: measure_agents(tools, work, n, args.agents_count)))
         # Interleave the rows run by run, so a burst of load elsewhere hits all of them alike.
         for run_index in range(args.repeat):
             for key, measure in plan:
@@ -602,10 +712,11 @@ def main(argv: list[str] | None = None) -> int:
                     iox_note = f"failed to run: {str(error)[:400]}".replace("\n", " ")
                     plan = [(k, m) for k, m in plan if k != "iceoryx2"]
                     results.pop("iceoryx2", None)
-                    break
+                    continue
                 results.setdefault(key, Measure(key, [])).runs.append(stats)
                 print(f"bench: run {run_index + 1}/{args.repeat} {key}: "
-                      + ", ".join(f"{name} {us(value)} us" for name, value in stats.items() if name != "n"),
+                      + ", ".join(f"{name} {us(value)} us" for name, value in stats.items()
+                                  if name not in ("n", "count", "rate")),
                       flush=True)
             for key in ("c", "public", "core"):
                 stats = measure_read(key, tools, work, args.read_count)
@@ -616,6 +727,10 @@ def main(argv: list[str] | None = None) -> int:
                     "default config, `ServiceType.Ipc`, measured in the same run as FundOS.")
     text, ok = report(args, tools, results, reads, iox_note, started, load_start, command)
     write_section(args.output, text)
+    results_file.write_data(args.output, "transport", {
+        "date": started, "machine": machine(), "command": command,
+        "round_trip": {key: {"runs": measure.runs} for key, measure in results.items()},
+        "read": {key: {"runs": measure.runs} for key, measure in reads.items()}})
     print(text)
     print(f"bench: wrote {args.output}: {'PASS' if ok else 'FAIL'} against the targets")
     return 0 if ok else 1

@@ -1,6 +1,6 @@
 /* The C agent of bench/bench_transport.py (built by it, Release, against the C SDK).
  *
- *   transport_rt_agent rt   --socket PATH --agent-id N --count N --warmup N --out FILE
+ *   transport_rt_agent rt   --socket PATH --agent-id N --count N --warmup N --out FILE [--wait busy|futex]
  *   transport_rt_agent read --socket PATH --agent-id N --count N --out FILE
  *
  * rt: busy-polling round trips against `fundos-transport-host --mode pingpong`. Each round:
@@ -13,6 +13,17 @@
  * published) -> report seen. --warmup rounds first, then --count intervals (ns, little-endian
  * u64) are written to --out. Exits 1 if any intent is rejected.
  *
+ * --wait futex (for several agents on few cores, where spinning agents starve the host): the
+ * snapshot wait sleeps in futex_wait (FUNDOS_WAIT_FUTEX), and so does the wait for the report:
+ * while its report is not there the agent sleeps until a snapshot newer than the last one it
+ * copied (the host publishes one right after writing every report, so the report it waits for is
+ * followed by a wake), then polls the reports again. With several agents each one's round trip
+ * includes the host's work for the others' intents.
+ *
+ * --start-file PATH (for several agents started one after the other): once attached, print
+ * "attached" on stdout and sleep until PATH exists (checked every 100 us, for at most 60 s), so
+ * that every agent's rounds run at the same time.
+ *
  * read: --count timed consistent copies of the newest FundState (fundos_read_snapshot), in
  * batches of 1000; --out gets the ns per copy of each batch (u64). */
 #define _GNU_SOURCE
@@ -20,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fundos/agent.h>
 
@@ -40,7 +52,8 @@ static int write_out(const char *path, const uint64_t *values, size_t n) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: transport_rt_agent rt|read --socket PATH --agent-id N --count N [--warmup N] --out FILE\n");
+        fprintf(stderr, "usage: transport_rt_agent rt|read --socket PATH --agent-id N --count N [--warmup N] --out FILE"
+                        " [--wait busy|futex] [--start-file PATH]\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -48,6 +61,8 @@ int main(int argc, char **argv) {
     fundos_attach_options_init(&options);
     options.wait = FUNDOS_WAIT_BUSY;
     size_t count = 100000, warmup = 10000;
+    int futex = 0;
+    const char *start_file = NULL;
     const char *out = NULL;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--socket") == 0) {
@@ -60,6 +75,11 @@ int main(int argc, char **argv) {
             warmup = strtoull(argv[i + 1], NULL, 10);
         } else if (strcmp(argv[i], "--out") == 0) {
             out = argv[i + 1];
+        } else if (strcmp(argv[i], "--start-file") == 0) {
+            start_file = argv[i + 1];
+        } else if (strcmp(argv[i], "--wait") == 0) {
+            futex = strcmp(argv[i + 1], "futex") == 0;
+            options.wait = futex ? FUNDOS_WAIT_FUTEX : FUNDOS_WAIT_BUSY;
         }
     }
     if (out == NULL || count == 0) {
@@ -72,6 +92,18 @@ int main(int argc, char **argv) {
     if (rc != FUNDOS_OK) {
         fprintf(stderr, "transport_rt_agent: cannot attach: %s\n", why);
         return 1;
+    }
+    if (start_file != NULL) {
+        printf("attached\n");
+        fflush(stdout);
+        const struct timespec pause = {0, 100000};
+        for (long waited = 0; access(start_file, F_OK) != 0; waited++) {
+            if (waited > 600000) {
+                fprintf(stderr, "transport_rt_agent: %s never appeared\n", start_file);
+                return 1;
+            }
+            nanosleep(&pause, NULL);
+        }
     }
     static fundos_fund_state_t state;
     uint64_t *values = calloc(count, sizeof(uint64_t));
@@ -105,6 +137,7 @@ int main(int argc, char **argv) {
             return 1;
         }
         last_seq = state.seq;
+        const uint64_t answered = state.seq;
         fundos_intent_record_t intent;
         memset(&intent, 0, sizeof(intent));
         intent.kind = FUNDOS_INTENT_KIND_ORDER;
@@ -113,16 +146,28 @@ int main(int argc, char **argv) {
         intent.order_type = FUNDOS_ORDER_TYPE_MARKET;
         intent.time_in_force = FUNDOS_TIME_IN_FORCE_DAY;
         intent.qty = 1000000;
-        intent.snapshot_seq = state.seq;
+        intent.snapshot_seq = answered;
         rc = fundos_submit_intent(agent, &intent);
         if (rc != FUNDOS_OK) {
             fprintf(stderr, "transport_rt_agent: submit: %s\n", fundos_strerror(rc));
             return 1;
         }
         size_t n = 0;
-        do {
+        for (;;) {
             rc = fundos_poll_reports(agent, reports, FUNDOS_REPORT_RING_SLOTS, &n);
-        } while (rc == FUNDOS_OK && n == 0);
+            if (rc != FUNDOS_OK || n != 0) {
+                break;
+            }
+            if (futex) {
+                /* state.seq was the newest when copied, before the poll: a report written after
+                 * the poll is followed by a publish newer than it, which wakes this wait. */
+                rc = fundos_wait_snapshot(agent, state.seq, &state, UINT64_C(5000000000));
+                if (rc != FUNDOS_OK) {
+                    fprintf(stderr, "transport_rt_agent: wait for the report: %s\n", fundos_strerror(rc));
+                    return 1;
+                }
+            }
+        }
         uint64_t t = now_ns();
         if (rc != FUNDOS_OK || n != 1 || reports[0].intent_id != intent.intent_id) {
             fprintf(stderr, "transport_rt_agent: poll_reports: %s (%zu reports)\n", fundos_strerror(rc), n);
@@ -134,7 +179,7 @@ int main(int argc, char **argv) {
         }
         prev = t;
         if ((round & 1023) == 0) {
-            fundos_heartbeat(agent, state.seq);
+            fundos_heartbeat(agent, answered);
         }
     }
     fundos_detach(agent);

@@ -8,11 +8,13 @@ endif()
 add_library(fundos_process STATIC
   src/process/market_feed.cpp
   src/process/control_server.cpp
+  src/process/config_reloader.cpp
   src/process/fund_run.cpp
 )
 target_include_directories(fundos_process PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(fundos_process PUBLIC fundos_engine fundos_runtime fundos_transport fundos_marketdata
-                      nlohmann_json::nlohmann_json Threads::Threads)
+                      nlohmann_json::nlohmann_json Threads::Threads
+                      PRIVATE PkgConfig::FUNDOS_LIBPQ)  # config_reloader.cpp: LISTEN for configuration changes
 
 add_executable(fund tools/fund_main.cpp)
 target_link_libraries(fund PRIVATE fundos_process)

@@ -11,6 +11,7 @@ pkg_check_modules(FUNDOS_LIBPQ REQUIRED IMPORTED_TARGET libpq)
 
 add_library(fundos_runtime STATIC
   src/runtime/config_json.cpp
+  src/runtime/config_reload.cpp
   src/runtime/config_source.cpp
   src/runtime/crc32c.cpp
   src/runtime/equity_recorder.cpp
@@ -24,7 +25,7 @@ target_compile_features(fundos_runtime PUBLIC cxx_std_20)
 
 # Plain asserting test programs (tests/check.hpp), one ctest each. They read the example and bad
 # configurations from the source tree and write only under their own folder in the build tree.
-foreach(test config journal report)
+foreach(test config config_reload journal report)
   add_executable(fund_test_runtime_${test} tests/test_runtime_${test}.cpp)
   target_link_libraries(fund_test_runtime_${test} PRIVATE fundos_runtime)
   target_compile_definitions(fund_test_runtime_${test} PRIVATE

@@ -6,7 +6,7 @@ snapshot per trade tick) read the first instrument's last trade price and size; 
 snapshots submit one ORDER MARKET DAY of --qty units, alternately BUY and SELL; then
 END_OF_ANSWER. Reports are drained on the snapshot after an order, a heartbeat goes out with each
 order. Exits 0 when the Fund hangs up at the end of the run and prints one JSON line (snapshots,
-orders, reports, rejects, checksum of the prices read).
+orders, reports, rejects, checksum of the prices read, peak RSS as maxrss_kb).
 
     python replay_agent.py --socket PATH --agent-id N [--every 1000] [--qty 1] [--wait busy|spin|futex]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 
 import fundos
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         agent.detach()
     print(json.dumps({"snapshots": snapshots, "orders": orders, "reports": seen_reports, "rejects": rejects,
-                      "checksum": checksum}), flush=True)
+                      "checksum": checksum,
+                      "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
     return 0
 
 

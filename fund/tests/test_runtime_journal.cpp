@@ -46,8 +46,10 @@ std::vector<std::byte> payload_for(std::uint64_t i) {
 
 RecordType type_for(std::uint64_t i) { return static_cast<RecordType>(1 + i % 14); }
 
-/// Writes `n` records in steps of `per_step`; returns the record offsets.
-std::vector<std::uint64_t> write_journal(const fs::path& path, std::uint64_t n, std::uint64_t per_step = 3) {
+/// Writes `n` records in steps of `per_step`, sealing up to `seal_bytes` after each append when
+/// not 0 (as the Fund does while it waits); returns the record offsets.
+std::vector<std::uint64_t> write_journal(const fs::path& path, std::uint64_t n, std::uint64_t per_step = 3,
+                                         std::size_t seal_bytes = 0) {
     JournalWriter w;
     REQUIRE(w.create(path.string()).ok());
     std::vector<std::uint64_t> offsets;
@@ -55,6 +57,9 @@ std::vector<std::uint64_t> write_journal(const fs::path& path, std::uint64_t n, 
     for (std::uint64_t i = 0; i < n; ++i) {
         const auto p = payload_for(i);
         w.append(type_for(i), p);
+        if (seal_bytes != 0) {
+            (void)w.seal(seal_bytes);
+        }
         offsets.push_back(offset);
         offset += record_size(p.size());
         if ((i + 1) % per_step == 0) {
@@ -169,6 +174,40 @@ TEST(identical_input_gives_identical_files) {
     write_journal(a, 40, 5);
     write_journal(b, 40, 7);  // commit boundaries do not show in the file
     CHECK(read_bytes(a) == read_bytes(b));
+}
+
+TEST(sealing_early_changes_nothing_in_the_file) {
+    const fs::path lazy = fresh("seal_lazy.fj");
+    write_journal(lazy, 60, 7);  // commit() seals everything
+    for (const std::size_t bytes : {std::size_t{1}, std::size_t{40}, std::size_t{256}, SIZE_MAX}) {
+        const fs::path eager = fresh("seal_eager.fj");
+        write_journal(eager, 60, 7, bytes);
+        CHECK(read_bytes(eager) == read_bytes(lazy));
+    }
+    const ReadAll all = read_all(lazy);
+    CHECK(all.ok);
+    CHECK(all.contents_ok);
+    CHECK_EQ(all.records, 60ULL);
+    CHECK_EQ(all.torn, 0ULL);
+}
+
+TEST(seal_works_a_bounded_amount_at_a_time) {
+    const fs::path path = fresh("seal_bounded.fj");
+    JournalWriter w;
+    REQUIRE(w.create(path.string()).ok());
+    CHECK(!w.seal(1));  // nothing appended: nothing left
+    for (std::uint64_t i = 0; i < 10; ++i) {
+        w.append(RecordType::kStepBegin, payload_for(3));  // 21 bytes: 48 in the file
+    }
+    CHECK(w.seal(1));     // at least one record, at most about the bytes asked: 9 left
+    CHECK(w.seal(100));   // 3 more (144 bytes): 6 left
+    CHECK(w.seal(48 * 5));
+    CHECK(!w.seal(48));   // the last one
+    CHECK(!w.seal(48));
+    REQUIRE(w.close().ok());
+    const ReadAll all = read_all(path);
+    CHECK(all.ok);
+    CHECK_EQ(all.records, 10ULL);
 }
 
 TEST(refuses_to_overwrite) {

@@ -10,6 +10,7 @@
 #include <new>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -482,6 +483,40 @@ TEST(equity_rows_format_as_the_other_outputs) {
     CHECK_EQ(read_file(dir / "equity.csv"), expected);
 }
 
+TEST(catching_up_at_any_pace_writes_the_same_rows_and_figures) {
+    // The Fund catches up while agents decide, a step at a time, as fast as they let it; record()
+    // catches up itself when kPendingSteps wait. The file and figures must not show the pace.
+    const engine::FundConfig config = make_config();
+    const std::uint64_t steps = 5 * EquityRecorder::kPendingSteps + 3;
+    const auto run = [&](const std::string& name, std::uint64_t every, std::size_t how_many) {
+        const fs::path dir = fresh_dir(name);
+        EquityRecorder recorder;
+        REQUIRE(recorder.open(dir.string(), config).ok());
+        std::vector<EquityPoint> step(1 + config.agents.size());
+        for (std::uint64_t i = 0; i < steps; ++i) {
+            for (std::size_t c = 0; c < step.size(); ++c) {
+                step[c].time = kT1 + i * 3'600'000'000'000ULL;
+                step[c].equity = static_cast<abi::Money>(1'000'000 * kUnit + (i * 7919 + c * 104729) % 100'000'000);
+            }
+            // Steps 7 and 8 bring fewer points (an empty cell), step 9 none (no row).
+            const std::size_t n = i == 7 || i == 8 ? 1 : (i == 9 ? 0 : step.size());
+            recorder.record(std::span<const EquityPoint>(step).first(n));
+            if (every != 0 && i % every == 0) {
+                (void)recorder.catch_up(how_many);
+            }
+        }
+        REQUIRE(recorder.finish().ok());
+        const EquityFigures& fund = recorder.summary().scopes()[0];
+        return std::make_tuple(read_file(dir / "equity.csv"), fund.points, fund.peak, fund.max_drawdown_amount,
+                               fund.return_mean, recorder.summary().days());
+    };
+    const auto lazy = run("equity_pace_lazy", 0, 0);
+    CHECK_EQ(std::get<1>(lazy), steps - 1);  // the step without points adds none
+    CHECK(run("equity_pace_1", 1, 1) == lazy);
+    CHECK(run("equity_pace_3", 2, 3) == lazy);
+    CHECK(run("equity_pace_all", 5, SIZE_MAX) == lazy);
+}
+
 TEST(recorder_memory_does_not_grow_with_steps) {
     engine::FundConfig config = make_config();
     const fs::path dir = fresh_dir("equity_memory");
@@ -509,6 +544,7 @@ TEST(recorder_memory_does_not_grow_with_steps) {
         CHECK_EQ(recorder.heap_bytes(), heap);
         CHECK(heap < 2 * EquityRecorder::kBufferBytes);
         CHECK(recorder.status().ok());
+        CHECK(!recorder.catch_up(EquityRecorder::kPendingSteps));  // record() kept at most that many
         CHECK_EQ(recorder.summary().scopes()[0].points, 1'000'000ULL);
         constexpr std::uint64_t kDay = 86'400'000'000'000ULL;
         CHECK_EQ(recorder.summary().days(), (t0 + 999'999 * 60'000'000'000ULL) / kDay - t0 / kDay + 1);
@@ -592,6 +628,8 @@ TEST(write_failure_is_reported) {
     for (const auto& step : steps_of(make_equity())) {
         recorder.record(step);
     }
+    CHECK_EQ(recorder.summary().scopes()[0].points, 0ULL);  // recorded, not caught up with yet
+    CHECK(!recorder.catch_up(2 * EquityRecorder::kPendingSteps));
     CHECK_EQ(recorder.summary().scopes()[0].points, 4ULL);
     CHECK(!recorder.status().ok());
     CHECK(!recorder.finish().ok());

@@ -32,6 +32,7 @@ class Section:
 
 SECTIONS = (
     Section("Steps, sequencing and risk", "fund/include/fundos/engine/engine.hpp"),
+    Section("Configuration changes while running", "fund/include/fundos/engine/config_change.hpp"),
     Section("Netting and allocation", "fund/include/fundos/engine/netting.hpp"),
     Section("Simulated execution", "fund/include/fundos/engine/execution.hpp"),
     Section("Accounting", "fund/include/fundos/engine/ledger.hpp"),

@@ -2,7 +2,7 @@
 //
 // Usage:
 //   fund run --config SOURCE [--run-dir DIR] [--resume] [--quiet]
-//   fund check-config SOURCE|- [--print] [--label NAME]
+//   fund check-config SOURCE|- [--print] [--label NAME] [--running FILE]
 //   fund journal FILE [--json]
 //   fund --help | --version
 //
@@ -19,6 +19,7 @@
 #include "fundos/engine/journal_records.hpp"
 #include "fundos/process/fund_run.hpp"
 #include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/config_reload.hpp"
 #include "fundos/runtime/config_source.hpp"
 #include "fundos/runtime/journal.hpp"
 
@@ -29,7 +30,7 @@ constexpr const char* kUsage = R"(NAME
 
 SYNOPSIS
     fund run --config SOURCE [--run-dir DIR] [--resume] [--quiet]
-    fund check-config SOURCE|- [--print] [--label NAME]
+    fund check-config SOURCE|- [--print] [--label NAME] [--running FILE]
     fund journal FILE [--json]
     fund --help | --version
 
@@ -41,15 +42,24 @@ DESCRIPTION
                   socket fund.sock and the operator's socket control.sock while it runs.
                   The agents are not started here: `fundos run` starts them, or attach them by
                   hand with FUNDOS_SOCKET=DIR/fund.sock and FUNDOS_AGENT_ID set.
-                  stdout carries one JSON object per line: ready, agent, progress, done
-                  (docs/FUND.md); stderr carries messages for people.
+                  stdout carries one JSON object per line: ready, agent, progress, config,
+                  done (docs/FUND.md); stderr carries messages for people.
                   SIGTERM or SIGINT: the current step finishes, working orders are canceled,
-                  the report is written, exit 0. A DIR that already holds a journal is refused
+                  the report is written, exit 0. SIGHUP (or {"cmd":"reload"} on
+                  control.sock, or for a postgresql:// SOURCE a NOTIFY fundos_config with the
+                  Fund's name): re-read SOURCE and apply its new risk limits and mappings at
+                  the next step boundary, or reject it whole and keep the running
+                  configuration (docs/CONFIG.md, "Changes while running"). A DIR that already holds a journal is refused
                   unless --resume is given.
     check-config  Load and check SOURCE (or, with -, a JSON document on stdin: messages name
                   it NAME, default <stdin>, and relative paths are relative to the current
                   folder); with --print, write its normalized form (every default filled in,
-                  paths absolute) to stdout.
+                  paths absolute) to stdout. With --running FILE (a normalized configuration,
+                  e.g. a running Fund's: `fundos config set` asks the Fund for it), also check
+                  that SOURCE may replace it while the Fund runs: only risk limits,
+                  instruments' restricted and price_collar_bps, and agents' instruments may
+                  differ (docs/CONFIG.md); each difference is printed on stderr as
+                  "PATH: OLD -> NEW", any other difference is an error.
     journal       Print the journal FILE, one line per record (--json: one JSON object per
                   line). A torn last record (the Fund was killed mid-write) is reported, not
                   an error; corruption before the end is.
@@ -65,8 +75,10 @@ OPTIONS
     --run-dir DIR   the run folder (created if missing)
     --resume        recover a Fund that was killed: replay DIR/journal.fj (its torn tail and
                     any step not committed whole are dropped) into the engine, then go on with
-                    the next market event, appending to the same journal. The configuration
-                    and the market data must be the ones the journal was written with.
+                    the next market event, appending to the same journal. The market data must
+                    be the journal's, and the configuration the run's (DIR/config.json) but for
+                    the values that may change while running: the journal's changes are
+                    replayed, and what SOURCE holds beyond them is applied as a new change.
     --quiet         no progress events
 
 EXIT STATUS
@@ -106,6 +118,7 @@ int cmd_run(const std::vector<std::string>& args) {
 int cmd_check_config(const std::vector<std::string>& args) {
     std::string path;
     std::string label;
+    std::string running;
     bool print = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
@@ -113,6 +126,8 @@ int cmd_check_config(const std::vector<std::string>& args) {
             print = true;
         } else if (arg == "--label" && i + 1 < args.size()) {
             label = args[++i];
+        } else if (arg == "--running" && i + 1 < args.size()) {
+            running = args[++i];
         } else if (path.empty() && (!arg.starts_with("--") || arg == "-")) {
             path = arg;
         } else {
@@ -142,6 +157,21 @@ int cmd_check_config(const std::vector<std::string>& args) {
     if (!loaded.ok()) {
         std::fprintf(stderr, "fund: %s\n", loaded.error.c_str());
         return 2;
+    }
+    if (!running.empty()) {
+        const fundos::runtime::LoadResult before = fundos::runtime::load_config(running);
+        if (!before.ok()) {
+            std::fprintf(stderr, "fund: --running %s\n", before.error.c_str());
+            return 2;
+        }
+        const fundos::runtime::ConfigDiff diff = fundos::runtime::diff_config(before.config, loaded.config);
+        if (!diff.ok()) {
+            std::fprintf(stderr, "fund: %s: %s\n", path.c_str(), diff.error.c_str());
+            return 2;
+        }
+        for (const fundos::runtime::ChangeLine& line : diff.lines) {
+            std::fprintf(stderr, "%s: %s -> %s\n", line.path.c_str(), line.old_value.c_str(), line.new_value.c_str());
+        }
     }
     if (print) {
         std::printf("%s\n", fundos::runtime::config_to_json(loaded.config).c_str());

@@ -7,7 +7,7 @@ through a small executable wrapper the tests write, handed to `fundos` with --fu
 
 FILE is JSON: {"name": "demo", "agents": [{"id": 1, "name": "a", "command": [...],
 "working_dir": "", "wake": "spin", "instruments": ["AAA"]}], "steps": 5, "scenario": ...}; like
-the real Fund's, the ready event does not list the agents' instruments.
+the real Fund's, the ready event names the Fund (``fund``: FILE's name).
 Scenarios of `run`:
 
     ok          (default) wait until every agent with a command has written
@@ -80,7 +80,7 @@ def run(argv: list[str]) -> int:
     agents: list[dict[str, object]] = config.get("agents", [])
     steps = int(config.get("steps", 5))
     signal.signal(signal.SIGTERM, on_term)
-    emit({"event": "ready", "run_dir": str(run_dir), "socket": str(run_dir / "fund.sock"),
+    emit({"event": "ready", "fund": config["name"], "run_dir": str(run_dir), "socket": str(run_dir / "fund.sock"),
           "control": str(run_dir / "control.sock"), "total_events": steps * 10,
           "agents": [{"id": a["id"], "name": a["name"], "command": a.get("command", []),
                       "working_dir": a.get("working_dir", ""), "wake": a.get("wake", "spin"),

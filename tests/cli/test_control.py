@@ -81,6 +81,22 @@ def test_status(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+def test_status_shows_the_configuration_and_its_last_change(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = {"source": "demo.json", "hash": "8c2a8aa27919b0a9", "requested": 2, "prepared": 2, "done": 2,
+              "last": {"status": "rejected", "trigger": "sighup", "request": 2, "after_step": 40,
+                       "error": "demo.json: capital: \"1\" -> \"2\" cannot change while the Fund runs"}}
+    server = serve(run_dir, dict(STATUS, config=config))
+    try:
+        assert main(["status", "--run-dir", str(run_dir)]) == 0
+    finally:
+        server.close()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:4] == ["config    demo.json (hash 8c2a8aa27919b0a9)",
+                          ('last change (sighup): rejected after step 40: demo.json: capital: "1" -> "2" cannot change '
+                           "while the Fund runs")]
+    assert lines[4] == "mode: SIMULATION"
+
+
 def test_status_json_and_default_run_dir(run_dir: Path, capsys: pytest.CaptureFixture[str],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(run_dir.parent.parent)

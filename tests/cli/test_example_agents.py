@@ -27,7 +27,8 @@ def run_agent(fake: FakeFund, argv: Sequence[str], prices: Sequence[float], *, m
     it saw plus the agent's output; the agent must exit 0."""
     env = dict(os.environ, FUNDOS_SOCKET=fake.path, FUNDOS_AGENT_ID="7", FUNDOS_WAKE="futex",
                ASAN_OPTIONS="detect_leaks=0")
-    env.pop("FUNDOS_INSTRUMENTS", None)
+    for name in ("FUNDOS_CONFIG", "FUNDOS_SERVICE"):  # no configuration: the agents trade what the Fund allows
+        env.pop(name, None)
     fake.serve()
     agent = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -41,10 +41,12 @@ def test_run_launches_agents_and_summarises(tmp_path: Path, fake_fund: Path) -> 
     alpha = json.loads((run_dir / "attached-1").read_text())
     assert alpha["FUNDOS_SOCKET"] == str(run_dir / "fund.sock")
     assert (alpha["FUNDOS_AGENT_ID"], alpha["FUNDOS_WAKE"], alpha["FUNDOS_AGENT_NAME"]) == ("1", "futex", "alpha")
-    assert alpha["FUNDOS_RUN_DIR"] == str(run_dir) and alpha["FUNDOS_INSTRUMENTS"] == "AAA,BBB"
+    assert alpha["FUNDOS_RUN_DIR"] == str(run_dir) and "FUNDOS_INSTRUMENTS" not in alpha
+    # the agent reads its own configuration (its instruments, limits) from where the Fund did
+    assert (alpha["FUNDOS_CONFIG"], alpha["FUNDOS_SERVICE"]) == (str(config), "demo/alpha")
     assert alpha["cwd"] == str(config.parent) and alpha["unbuffered"] == "1"
     beta = json.loads((run_dir / "attached-2").read_text())
-    assert beta["cwd"] == str(config.parent / "work") and "FUNDOS_INSTRUMENTS" not in beta
+    assert beta["cwd"] == str(config.parent / "work") and beta["FUNDOS_SERVICE"] == "demo/beta"
     assert beta["FUNDOS_WAKE"] == "spin"
     if sys.prefix != sys.base_prefix:  # `python3` in a command is this venv's interpreter
         assert Path(beta["python"]).parent == Path(sys.executable).parent
@@ -70,6 +72,15 @@ def test_run_launches_agents_and_summarises(tmp_path: Path, fake_fund: Path) -> 
     assert err.count("alpha (id 1) silent") == 1 and "silent 2 times" in err
     assert "fund: writing the report" in err and "Traceback" not in err
     assert "fund: writing the report" in (run_dir / "fund.log").read_text()
+
+
+def test_agents_get_the_configuration_address_absolute(tmp_path: Path, fake_fund: Path) -> None:
+    config = write_config(tmp_path)
+    done = fundos(["run", "--config", "configs/demo.json", "--fund", str(fake_fund)], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for agent_id, name in ((1, "alpha"), (2, "beta")):
+        seen = json.loads((tmp_path / "runs" / "demo" / f"attached-{agent_id}").read_text())
+        assert (seen["FUNDOS_CONFIG"], seen["FUNDOS_SERVICE"]) == (str(config), f"demo/{name}")
 
 
 def test_run_quiet_and_run_dir(tmp_path: Path, fake_fund: Path) -> None:

@@ -8,12 +8,19 @@ cycles through -40..30 lots, and every fifth (s + i) a DAY LIMIT buy 1 % under t
 ids are the SDK's: above the book's last_intent_id at attach. Exits 0 when the Fund hangs up.
 
     stateless_agent.py   (FUNDOS_SOCKET and FUNDOS_AGENT_ID from the environment)
+
+With FUNDOS_TEST_HOLD=SEQ:PATH it holds its answer to snapshot SEQ until the file PATH exists,
+having created PATH.held: a test acts on the Fund while it waits for that answer, so what the
+test does lands at a known step boundary (tests/config/test_config_reload.py). Its answers are
+the same; only when they come changes.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
+from pathlib import Path
 
 import fundos
 
@@ -34,12 +41,26 @@ def answer(agent: fundos.Agent, snapshot: fundos.Snapshot) -> None:
     agent.end_of_answer(snapshot.seq)
 
 
+def hold(seq: int) -> None:
+    """FUNDOS_TEST_HOLD: wait at snapshot SEQ until the test says go."""
+    spec = os.environ.get("FUNDOS_TEST_HOLD", "")
+    if not spec:
+        return
+    at, _, path = spec.partition(":")
+    if int(at) != seq:
+        return
+    Path(path + ".held").touch()
+    while not Path(path).exists():
+        time.sleep(0.005)
+
+
 def main() -> int:
     agent = fundos.Agent(os.environ["FUNDOS_SOCKET"], int(os.environ["FUNDOS_AGENT_ID"]), wait="spin")
     agent.attach()
     with agent:
         try:
             for snapshot in agent.snapshots(timeout=None):
+                hold(snapshot.seq)
                 answer(agent, snapshot)
                 while len(agent.reports()) == 256:
                     pass

@@ -6,6 +6,7 @@ import fundos
 import pytest
 from fundos import _core
 from fundos._errors import error_class, make_error
+from fundos.config import ConfigError
 
 
 def test_every_c_code_has_a_distinct_sentence_and_an_exception() -> None:
@@ -37,6 +38,7 @@ def test_every_c_code_has_a_distinct_sentence_and_an_exception() -> None:
         ("FUNDOS_E_TIMEOUT", fundos.Timeout, TimeoutError),
         ("FUNDOS_E_INVALID_ARGUMENT", fundos.InvalidArgument, ValueError),
         ("FUNDOS_E_RANGE", fundos.FixedPointError, ValueError),
+        ("FUNDOS_E_CONFIG", fundos.AgentConfigError, ConfigError),
         ("FUNDOS_E_VERSION_MISMATCH", fundos.AbiMismatch, None),
         ("FUNDOS_E_LAYOUT_MISMATCH", fundos.AbiMismatch, None),
         ("FUNDOS_E_UNKNOWN_AGENT", fundos.AttachRefused, None),

@@ -52,6 +52,21 @@ public:
         window_ = window;
         ring_.assign(max, 0);
     }
+    /// A limit changed while running (Engine::change_config): keep the newest admissions, up
+    /// to the new maximum, in order, so what was already sent still counts.
+    void reconfigure(std::uint32_t max, abi::Duration window) {
+        std::vector<Timestamp> kept;
+        for (std::size_t k = 0; k < size_; ++k) {
+            kept.push_back(ring_[(head_ + k) % max_]);
+        }
+        if (kept.size() > max) {
+            kept.erase(kept.begin(), kept.end() - static_cast<std::ptrdiff_t>(max));
+        }
+        configure(max, window);
+        head_ = 0;
+        size_ = kept.size();
+        std::copy(kept.begin(), kept.end(), ring_.begin());
+    }
     [[nodiscard]] bool allows(Timestamp now) const noexcept {
         if (max_ == 0 || size_ < max_) {
             return true;
@@ -81,8 +96,10 @@ private:
 
 struct Hasher {
     std::uint64_t h = kFnvOffset;
-    void u64(std::uint64_t v) noexcept { h = fnv1a64(h, &v, sizeof v); }
-    void i64(std::int64_t v) noexcept { h = fnv1a64(h, &v, sizeof v); }
+    // A word a step (fnv1a64_words): hash_state runs every step, and byte-wise FNV-1a's eight
+    // dependent multiplies per value made it a twentieth of a step with one agent.
+    void u64(std::uint64_t v) noexcept { h = fnv1a64_words(h, &v, sizeof v); }
+    void i64(std::int64_t v) noexcept { h = fnv1a64_words(h, &v, sizeof v); }
     void str(const std::string& s) noexcept {
         u64(s.size());
         h = fnv1a64(h, s.data(), s.size());
@@ -282,8 +299,9 @@ struct Engine::Impl {
         std::uint32_t order = 0;  // call order within the step: an agent's ring order
     };
 
-    // ---- configuration (a copy: the caller's object need not outlive the engine)
-    const FundConfig config;
+    // ---- configuration (a copy: the caller's object need not outlive the engine; its limits
+    // change with change_config)
+    FundConfig config;
     Sink& sink;
     std::vector<Instrument> instruments;
     std::vector<Agent> agents;
@@ -1255,6 +1273,7 @@ struct Engine::Impl {
         }
         // 3. instrument
         int ii = -1;
+        bool unmapped_held = false;  // not mapped to the agent, which holds a position or orders there
         if (!(kind == abi::IntentKind::CANCEL && in.instrument_id == 0)) {
             ii = find_instrument(in.instrument_id);
             if (ii < 0) {
@@ -1262,8 +1281,13 @@ struct Engine::Impl {
                 return;
             }
             if ((a.mapped & (std::uint64_t{1} << ii)) == 0) {
-                reject(R::INSTRUMENT_NOT_MAPPED);
-                return;
+                // Unmapped while running (change_config): what it still holds there it may reduce.
+                const auto held = static_cast<std::size_t>(ii);
+                unmapped_held = a.pos[held].qty != 0 || a.working[held] != 0;
+                if (!unmapped_held) {
+                    reject(R::INSTRUMENT_NOT_MAPPED);
+                    return;
+                }
             }
             if (kind != abi::IntentKind::CANCEL && !instruments[static_cast<std::size_t>(ii)].in_data) {
                 reject(R::TRADING_HALTED);
@@ -1355,6 +1379,10 @@ struct Engine::Impl {
         const bool reducing = flatten || risk_reducing(e_agent, d);
         const Price ref = ins.ref();
         jr.ref_price = ref;
+        if (unmapped_held && d != 0 && !reducing) {
+            reject(R::INSTRUMENT_NOT_MAPPED);
+            return;
+        }
         if (d != 0 && !flatten) {
             if ((fund_kill || a.kill || ins.kill) && !reducing) {
                 reject(R::KILL_SWITCH);
@@ -1686,6 +1714,65 @@ struct Engine::Impl {
         compact();
     }
 
+    /// config_change.hpp: journal the change, then apply every entry (a rejected one: journal only).
+    void change_config(const ConfigChange& change) {
+        step_totals_valid = false;
+        flush_range();
+        const std::vector<std::byte> payload = config_change_payload(change, step_seq, clock);
+        sink.journal(RecordType::kConfigChange, payload);
+        if (change.status != ConfigChangeStatus::kApplied) {
+            return;
+        }
+        for (const ConfigChangeEntry& e : change.entries) {
+            const auto field = static_cast<ConfigField>(e.field);
+            switch (static_cast<Scope>(e.scope)) {
+                case Scope::kFund:
+                    if (is_limit_field(field)) {
+                        set_limit_value(config.limits, field, e.new_value);
+                        fund_rate.reconfigure(config.limits.max_intents_per_window, config.limits.rate_window_ns);
+                    }
+                    break;
+                case Scope::kAgent: {
+                    if (e.index >= agents.size() || agents[e.index].id != e.id) {
+                        break;
+                    }
+                    Agent& a = agents[e.index];
+                    if (is_limit_field(field)) {
+                        set_limit_value(a.limits, field, e.new_value);
+                        a.rate.reconfigure(a.limits.max_intents_per_window, a.limits.rate_window_ns);
+                    } else if (field == ConfigField::kInstruments) {
+                        const std::uint64_t rows = instruments.size() >= 64 ? ~std::uint64_t{0}
+                                                                            : (std::uint64_t{1} << instruments.size()) - 1;
+                        const auto now_mapped = static_cast<std::uint64_t>(e.new_value) & rows;
+                        const std::uint64_t lost = a.mapped & ~now_mapped;
+                        a.mapped = now_mapped;
+                        const std::uint16_t slot = e.index;
+                        cancel_where(
+                            [slot, lost](const Order& o) { return o.agent == slot && ((lost >> o.instr) & 1U) != 0; },
+                            CancelCause::kUnmapped, abi::RejectReason::INSTRUMENT_NOT_MAPPED, clock);
+                    }
+                    break;
+                }
+                case Scope::kInstrument: {
+                    if (e.index >= instruments.size() || instruments[e.index].id != e.id) {
+                        break;
+                    }
+                    Instrument& in = instruments[e.index];
+                    if (is_limit_field(field)) {
+                        set_limit_value(in.limits, field, e.new_value);
+                        in.rate.reconfigure(in.limits.max_intents_per_window, in.limits.rate_window_ns);
+                    } else if (field == ConfigField::kRestricted) {
+                        in.restricted = e.new_value != 0;
+                    } else if (field == ConfigField::kPriceCollarBps) {
+                        in.collar_bps = static_cast<std::uint32_t>(e.new_value);
+                    }
+                    break;
+                }
+            }
+        }
+        compact();
+    }
+
     void finish(const char* why) {
         step_totals_valid = false;
         if (finished) {
@@ -1726,7 +1813,9 @@ struct Engine::Impl {
         // 63 unused rows every step cost a quarter of a step).
         const std::size_t used = std::min<std::size_t>(instruments.size(), abi::MAX_INSTRUMENTS);
         for (std::size_t i = 0; i < used; ++i) {
-            abi::InstrumentEntry e{};
+            // Field by field in place (every byte of the row, padding included): building a
+            // zeroed row and copying it cost twice as much.
+            abi::InstrumentEntry& e = state.instruments[i];
             const Instrument& in = instruments[i];
             e.instrument_id = in.id;
             e.status = !in.in_data ? abi::InstrumentStatus::HALTED
@@ -1744,7 +1833,8 @@ struct Engine::Impl {
             e.quote_time = in.quote_time;
             e.trade_time = in.last_time;
             e.session_volume = in.session_volume;
-            state.instruments[i] = e;
+            std::memset(e.pad_22, 0, sizeof e.pad_22);
+            std::memset(e.reserved_112, 0, sizeof e.reserved_112);
         }
     }
 
@@ -1858,6 +1948,13 @@ void Engine::kill_switch(Scope scope, std::uint32_t id, bool on) noexcept {
         return;
     }
     FUNDOS_ENGINE_GUARDED(impl_->kill_switch(scope, id, on))
+}
+
+void Engine::change_config(const ConfigChange& change) noexcept {
+    if (impl_->finished) {
+        return;
+    }
+    FUNDOS_ENGINE_GUARDED(impl_->change_config(change))
 }
 
 void Engine::finish(const char* why) noexcept { FUNDOS_ENGINE_GUARDED(impl_->finish(why)) }

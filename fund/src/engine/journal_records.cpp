@@ -114,7 +114,7 @@ struct RecordTypeInfo {
     const char* name;
     std::size_t size;
 };
-constexpr std::array<RecordTypeInfo, 15> kRecordTypes{{
+constexpr std::array<RecordTypeInfo, 16> kRecordTypes{{
     {RecordType::kRunStart, "run_start", sizeof(RunStartRecord)},
     {RecordType::kMarketRange, "market_range", sizeof(MarketRangeRecord)},
     {RecordType::kStepBegin, "step_begin", sizeof(StepBeginRecord)},
@@ -130,6 +130,7 @@ constexpr std::array<RecordTypeInfo, 15> kRecordTypes{{
     {RecordType::kStepEnd, "step_end", sizeof(StepEndRecord)},
     {RecordType::kRunEnd, "run_end", sizeof(RunEndRecord)},
     {RecordType::kRefusal, "refusal", sizeof(RefusalRecord)},
+    {RecordType::kConfigChange, "config_change", sizeof(ConfigChangeRecord)},  // + entries + text
 }};
 static_assert([] {
     for (std::size_t i = 0; i < kRecordTypes.size(); ++i) {
@@ -137,7 +138,7 @@ static_assert([] {
             return false;
         }
     }
-    return static_cast<std::size_t>(RecordType::kRefusal) == kRecordTypes.size();
+    return static_cast<std::size_t>(RecordType::kConfigChange) == kRecordTypes.size();
 }(), "kRecordTypes: one row per RecordType, in value order, the last type last");
 
 const RecordTypeInfo* info(RecordType type) noexcept {
@@ -150,6 +151,62 @@ const RecordTypeInfo* info(RecordType type) noexcept {
 std::size_t record_size(RecordType type) noexcept {
     const RecordTypeInfo* row = info(type);
     return row != nullptr ? row->size : 0;
+}
+
+bool record_size_ok(RecordType type, std::span<const std::byte> payload) noexcept {
+    const std::size_t fixed = record_size(type);
+    if (fixed == 0 || payload.size() < fixed) {
+        return false;
+    }
+    if (type != RecordType::kConfigChange) {
+        return payload.size() == fixed;
+    }
+    const auto head = load<ConfigChangeRecord>(payload);
+    return payload.size() == fixed + std::size_t{head.entry_count} * sizeof(ConfigChangeEntry) + head.text_size;
+}
+
+bool read_config_change(std::span<const std::byte> payload, ConfigChangeView& out) {
+    if (!record_size_ok(RecordType::kConfigChange, payload)) {
+        return false;
+    }
+    out.head = load<ConfigChangeRecord>(payload);
+    out.change = ConfigChange{};
+    out.change.status = static_cast<ConfigChangeStatus>(out.head.status);
+    out.change.trigger = static_cast<ConfigTrigger>(out.head.trigger);
+    out.change.old_hash = out.head.old_hash;
+    out.change.new_hash = out.head.new_hash;
+    std::size_t at = sizeof(ConfigChangeRecord);
+    out.change.entries.resize(out.head.entry_count);
+    for (ConfigChangeEntry& e : out.change.entries) {
+        std::memcpy(static_cast<void*>(&e), payload.data() + at, sizeof e);
+        at += sizeof e;
+    }
+    out.change.text.assign(reinterpret_cast<const char*>(payload.data() + at), out.head.text_size);
+    return true;
+}
+
+std::vector<std::byte> config_change_payload(const ConfigChange& change, abi::Sequence after_seq,
+                                             abi::Timestamp clock) {
+    ConfigChangeRecord head{};
+    head.after_seq = after_seq;
+    head.clock = clock;
+    head.old_hash = change.old_hash;
+    head.new_hash = change.new_hash;
+    head.entry_count = static_cast<std::uint32_t>(change.entries.size());
+    head.text_size = static_cast<std::uint32_t>(change.text.size());
+    head.status = static_cast<std::uint8_t>(change.status);
+    head.trigger = static_cast<std::uint8_t>(change.trigger);
+    std::vector<std::byte> out(sizeof head + change.entries.size() * sizeof(ConfigChangeEntry) + change.text.size());
+    std::memcpy(out.data(), &head, sizeof head);
+    std::size_t at = sizeof head;
+    for (const ConfigChangeEntry& e : change.entries) {
+        std::memcpy(out.data() + at, &e, sizeof e);
+        at += sizeof e;
+    }
+    if (!change.text.empty()) {
+        std::memcpy(out.data() + at, change.text.data(), change.text.size());
+    }
+    return out;
 }
 
 const char* record_type_name(RecordType type) noexcept {
@@ -168,6 +225,7 @@ const char* to_string(CancelCause cause) noexcept {
         case CancelCause::kLossLimit: return "loss_limit";
         case CancelCause::kShutdown: return "shutdown";
         case CancelCause::kFlatten: return "flatten";
+        case CancelCause::kUnmapped: return "unmapped";
     }
     return "?";
 }
@@ -178,9 +236,9 @@ std::string describe_record(RecordType type, std::span<const std::byte> payload)
     if (want == 0) {
         return "unknown type=" + std::to_string(static_cast<unsigned>(type)) + " size=" + std::to_string(payload.size());
     }
-    if (payload.size() != want) {
+    if (!record_size_ok(type, payload)) {
         return std::string(name) + " bad payload size " + std::to_string(payload.size()) + " (want " +
-               std::to_string(want) + ")";
+               std::to_string(want) + (type == RecordType::kConfigChange ? " plus its entries and text)" : ")");
     }
     switch (type) {
         case RecordType::kRunStart: {
@@ -357,6 +415,31 @@ std::string describe_record(RecordType type, std::span<const std::byte> payload)
             l.u("type", static_cast<std::uint8_t>(in.order_type)).u("tif", static_cast<std::uint8_t>(in.time_in_force));
             l.kv("qty", std::to_string(in.qty)).kv("limit", std::to_string(in.limit_price));
             l.u("snapshot", in.snapshot_seq).u("tag", in.client_tag);
+            return std::move(l).str();
+        }
+        case RecordType::kConfigChange: {
+            ConfigChangeView v;
+            (void)read_config_change(payload, v);
+            Line l(name);
+            l.u("after_seq", v.head.after_seq).u("clock", v.head.clock);
+            l.kv("status", to_string(v.change.status)).kv("trigger", to_string(v.change.trigger));
+            l.hex("old_hash", v.head.old_hash);
+            if (v.change.status == ConfigChangeStatus::kApplied) {
+                l.hex("new_hash", v.head.new_hash).u("changes", v.head.entry_count);
+            }
+            // The text is for people: its lines joined with "; " keep the record on one line.
+            std::string text;
+            for (const char c : v.change.text) {
+                if (c == '\n') {
+                    text += "; ";
+                } else {
+                    text += c;
+                }
+            }
+            while (text.size() >= 2 && text.ends_with("; ")) {
+                text.resize(text.size() - 2);
+            }
+            l.kv(v.change.status == ConfigChangeStatus::kApplied ? "values" : "reason", "{" + text + "}");
             return std::move(l).str();
         }
     }

@@ -66,9 +66,10 @@ std::string replay_journal(Engine& engine, std::span<const JournalEntry> records
                            ReplayPosition& position) {
     for (std::size_t index = 0; index < records.size(); ++index) {
         const JournalEntry& entry = records[index];
-        if (record_size(entry.type) != entry.payload.size()) {
+        if (!record_size_ok(entry.type, entry.payload)) {
             return at(index, entry.type) + ": payload of " + std::to_string(entry.payload.size()) +
-                   " bytes (want " + std::to_string(record_size(entry.type)) + ")";
+                   " bytes (want " + std::to_string(record_size(entry.type)) +
+                   (entry.type == RecordType::kConfigChange ? " plus its entries and text)" : ")");
         }
         switch (entry.type) {
             case RecordType::kMarketRange: {
@@ -126,6 +127,12 @@ std::string replay_journal(Engine& engine, std::span<const JournalEntry> records
                     return at(index, entry.type) + ": step " + std::to_string(r.seq) + " replayed to state " +
                            hex(engine.state_hash()) + ", the journal has " + hex(r.state_hash);
                 }
+                break;
+            }
+            case RecordType::kConfigChange: {
+                ConfigChangeView v;
+                (void)read_config_change(entry.payload, v);
+                engine.change_config(v.change);
                 break;
             }
             case RecordType::kRunEnd: {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,9 +21,11 @@
 #include "fundos/engine/journal_records.hpp"
 #include "fundos/engine/journal_replay.hpp"
 #include "fundos/marketdata/civil_time.hpp"
+#include "fundos/process/config_reloader.hpp"
 #include "fundos/process/control_server.hpp"
 #include "fundos/process/market_feed.hpp"
 #include "fundos/runtime/config_json.hpp"
+#include "fundos/runtime/config_reload.hpp"
 #include "fundos/runtime/config_source.hpp"
 #include "fundos/runtime/enum_text.hpp"
 #include "fundos/runtime/equity_recorder.hpp"
@@ -49,10 +52,13 @@ void install_signal_handlers() {
     ::sigaction(SIGTERM, &sa, nullptr);
     ::sigaction(SIGINT, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    (void)ConfigReloader::install_signal_handler();  // SIGHUP: re-read the configuration
 }
 
 /// One JSON line on stdout for `fundos run`.
 void emit(const json& event) {
+    static std::mutex lines;  // the configuration reloader's thread emits too
+    const std::lock_guard<std::mutex> lock(lines);
     const std::string line = event.dump() + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
@@ -161,6 +167,9 @@ public:
             (void)equity_.open(run_dir_.string(), config_);
         }
         equity_.record(fund_then_agents);
+        check_equity();
+    }
+    void check_equity() {
         if (!equity_.status().ok() && !equity_failed_) {
             equity_failed_ = true;
             std::fprintf(stderr, "fund: %s\n", equity_.status().message().c_str());
@@ -200,11 +209,18 @@ private:
     std::string replay(std::span<const engine::JournalEntry> records, std::size_t committed,
                        engine::ReplayPosition& at);
     void note_refused_ids(std::span<const engine::JournalEntry> records);
+    int load_started_config();
+    void note_config_changes(std::span<const engine::JournalEntry> records);
+    int catch_up_config(const engine::FundConfig& source);
     bool wait_for_agents();
     void run_step(abi::Timestamp clock);
     void collect_answers();
+    void catch_up_outputs();
     void poll_io_at_1khz(std::uint64_t now);
     void poll_control();
+    bool apply_config_changes(std::uint64_t steps_done);
+    void start_reloader();
+    json config_status() const;
     json status_json();
     json handle_control(const json& request);
     int finish(const char* why);
@@ -229,12 +245,23 @@ private:
     };
     std::vector<KillSwitchRequest> kill_switches_;  ///< applied at the next step boundary
 
+    // Changes while running (docs/CONFIG.md): re-read off the sequencer, applied at a boundary.
+    ConfigReloader reloader_;
+    std::vector<ConfigReloader::Outcome> config_outcomes_;  ///< apply_config_changes' scratch
+    std::uint64_t config_hash_ = 0;    ///< the running configuration's (report.json's config_hash)
+    std::uint64_t reloads_done_ = 0;   ///< every re-read request up to this one is answered
+    json last_reload_;                 ///< the last answer, for status
+    /// Per slot, every instrument row the agent was ever mapped to in this run: the transport
+    /// lets it name those (the engine then allows only reducing what it holds in an unmapped one).
+    std::array<std::uint64_t, abi::MAX_AGENTS> ever_mapped_{};
+
     std::uint64_t steps_ = 0;
     std::uint64_t events_ = 0;
     abi::Timestamp clock_ = 0;
     abi::Timestamp first_time_ = 0;
     abi::Sequence seq_ = 0;
     std::uint64_t last_io_ns_ = 0;  ///< poll_io_at_1khz: the last poll (monotonic wall clock)
+    unsigned steps_since_clock_read_ = 0;  ///< collect_answers: steps since it last read the clock
     engine::ReplayOutputCheck* replay_check_ = nullptr;  ///< set while resume() replays the journal
     /// resume(): per slot, the highest intent id the transport refused after consuming it (the
     /// engine knows only the ids it processed).
@@ -291,6 +318,24 @@ int FundRun::start() {
             return 1;
         }
         engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
+        // The configuration the run starts with: --resume rebuilds the engine from it and
+        // replays the journaled changes (the source may since hold changed values).
+        const std::string started = (run_dir_ / "config.json").string();
+        if (const runtime::Status status = runtime::write_file_atomic(started, runtime::config_to_json(config_));
+            !status.ok()) {
+            std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+            return 1;
+        }
+    }
+    config_hash_ = runtime::config_hash(config_);
+    for (std::size_t slot = 0; slot < config_.agents.size() && slot < ever_mapped_.size(); ++slot) {
+        for (const std::uint32_t id : config_.agents[slot].instruments) {
+            for (std::size_t row = 0; row < config_.instruments.size(); ++row) {
+                if (config_.instruments[row].id == id) {
+                    ever_mapped_[slot] |= 1ULL << row;
+                }
+            }
+        }
     }
 
     transport::TransportConfig tc;
@@ -318,6 +363,9 @@ int FundRun::start() {
         tc.agents.push_back(std::move(ac));
         tc.lease_ns = std::max<abi::Duration>(tc.lease_ns, agent.lease_ns);
     }
+    for (std::size_t slot = 0; slot < tc.agents.size() && slot < ever_mapped_.size(); ++slot) {
+        tc.agents[slot].mapped_instruments |= ever_mapped_[slot];  // a resumed run: what it lost too
+    }
     if (const int rc = transport_.start(std::move(tc), this); rc != 0) {
         std::fprintf(stderr, "fund: cannot listen in %s: %s\n", run_dir_.c_str(), std::strerror(-rc));
         return 1;
@@ -327,6 +375,7 @@ int FundRun::start() {
                      std::strerror(-rc));
         return 1;
     }
+    start_reloader();
     transport_.state().mode = config_.mode;
     for (std::size_t slot = 0; options_.resume && slot < config_.agents.size(); ++slot) {
         // A restarted agent finds its positions and last intent id in the book it maps at attach.
@@ -342,7 +391,7 @@ int FundRun::start() {
         const char* wake = agent.wake == engine::WakeMode::kBusy    ? "busy"
                            : agent.wake == engine::WakeMode::kFutex ? "futex"
                                                                      : "spin";
-        json symbols = json::array();  // what `fundos run` passes the agent as FUNDOS_INSTRUMENTS
+        json symbols = json::array();  // the agent's mapped instruments (it reads them itself: FUNDOS_CONFIG)
         for (const std::uint32_t id : agent.instruments) {
             for (const engine::InstrumentConfig& instrument : config_.instruments) {
                 if (instrument.id == id) {
@@ -356,8 +405,10 @@ int FundRun::start() {
                           {"restart", agent.restart == engine::RestartPolicy::kOnFailure ? "on_failure" : "no"},
                           {"max_restarts", agent.max_restarts}});
     }
-    json ready = {{"event", "ready"}, {"run_dir", run_dir_.string()}, {"socket", transport_.socket_path()},
-                  {"control", control_.path()}, {"total_events", feed_.total_events()}, {"agents", agents}};
+    // "fund": the Fund's name, the first half of each agent's service id FUND/AGENT (FUNDOS_SERVICE).
+    json ready = {{"event", "ready"}, {"fund", config_.name}, {"run_dir", run_dir_.string()},
+                  {"socket", transport_.socket_path()}, {"control", control_.path()},
+                  {"total_events", feed_.total_events()}, {"agents", agents}};
     if (options_.resume) {
         char hash[24];
         std::snprintf(hash, sizeof hash, "0x%016llx", static_cast<unsigned long long>(engine_->state_hash()));
@@ -401,11 +452,20 @@ int FundRun::resume(const fs::path& journal_path) {
     std::size_t committed = 0;                            // records up to the last kStepEnd
     std::uint64_t committed_bytes = runtime::kJournalHeaderSize;
     runtime::JournalRecord record;
+    bool in_change = false;  // a configuration change's records, right after the committed ones
     while (reader.next(record)) {
         records.push_back({record.type, record.payload});
-        if (record.type == engine::RecordType::kStepEnd) {
+        // A configuration change is committed at once with the step before it (or before the
+        // first step): it and the cancels it caused belong to the committed records.
+        const bool at_boundary = records.size() - 1 == std::max<std::size_t>(committed, 1);
+        if (record.type == engine::RecordType::kStepEnd ||
+            (record.type == engine::RecordType::kConfigChange && at_boundary) ||
+            (record.type == engine::RecordType::kCancel && in_change && at_boundary)) {
+            in_change = record.type != engine::RecordType::kStepEnd;
             committed = records.size();
             committed_bytes = reader.valid_bytes();
+        } else {
+            in_change = false;
         }
     }
     if (!reader.status().ok()) {
@@ -417,13 +477,23 @@ int FundRun::resume(const fs::path& journal_path) {
         return 2;
     }
 
+    // The engine starts from the configuration the run started with (DIR/config.json), then
+    // the journal's changes replay onto it; what the source holds beyond them is applied anew.
+    const engine::FundConfig source = config_;
+    if (const int rc = load_started_config(); rc != 0) {
+        return rc;
+    }
     engine::ReplayPosition at;
     const std::string error = replay(records, committed, at);
     note_refused_ids(std::span(records).first(committed));
+    note_config_changes(std::span(records).first(committed));
     reader.close();  // the records' payloads are gone from here on
     if (!error.empty()) {
         std::fprintf(stderr, "fund: --resume: %s: %s\n", path.c_str(), error.c_str());
         return 2;
+    }
+    if (const int rc = catch_up_config(source); rc != 0) {
+        return rc;
     }
     if (committed == 0) {
         engine_.reset();  // nothing was committed: start over, kRunStart included
@@ -492,9 +562,86 @@ void FundRun::note_refused_ids(std::span<const engine::JournalEntry> records) {
     }
 }
 
+/// --resume: the configuration the run started with is DIR/config.json (written by the run's
+/// start); the source given must agree with it on everything that cannot change while running.
+/// A run folder without one (an older Fund's) resumes from the source as it is.
+int FundRun::load_started_config() {
+    const fs::path started = run_dir_ / "config.json";
+    std::error_code ec;
+    if (!fs::exists(started, ec)) {
+        return 0;
+    }
+    runtime::LoadResult first = runtime::load_config(started.string());
+    if (!first.ok()) {
+        std::fprintf(stderr, "fund: --resume: %s\n", first.error.c_str());
+        return 2;
+    }
+    const runtime::ConfigDiff diff = runtime::diff_config(first.config, config_);
+    if (!diff.ok()) {
+        // As for a journal whose run_start names another configuration (replay), with the field.
+        std::fprintf(stderr, "fund: --resume: %s: it was written with a different configuration (%s): %s: %s\n",
+                     (run_dir_ / "journal.fj").c_str(), started.c_str(), config_.source.c_str(), diff.error.c_str());
+        return 2;
+    }
+    first.config.source = config_.source;
+    config_ = std::move(first.config);
+    return 0;
+}
+
+/// The journal's configuration changes, replayed into the engine, applied to config_ too.
+void FundRun::note_config_changes(std::span<const engine::JournalEntry> records) {
+    for (const engine::JournalEntry& entry : records) {
+        engine::ConfigChangeView view;
+        if (entry.type != engine::RecordType::kConfigChange || !engine::read_config_change(entry.payload, view) ||
+            view.change.status != engine::ConfigChangeStatus::kApplied) {
+            continue;
+        }
+        runtime::apply_config_change(config_, view.change.entries);
+        for (const engine::ConfigChangeEntry& e : view.change.entries) {
+            if (static_cast<engine::ConfigField>(e.field) == engine::ConfigField::kInstruments &&
+                e.index < ever_mapped_.size()) {
+                ever_mapped_[e.index] |= static_cast<std::uint64_t>(e.old_value) | static_cast<std::uint64_t>(e.new_value);
+            }
+        }
+    }
+}
+
+/// --resume: what the source holds beyond the journal's changes (changed while the Fund was down,
+/// or before it applied a re-read) is one more change, applied at the first boundary (trigger
+/// "resume") and journaled like any other.
+int FundRun::catch_up_config(const engine::FundConfig& source) {
+    runtime::ConfigDiff diff = runtime::diff_config(config_, source);
+    if (!diff.ok()) {
+        std::fprintf(stderr, "fund: --resume: %s: %s\n", source.source.c_str(), diff.error.c_str());
+        return 2;
+    }
+    if (diff.empty()) {
+        return 0;
+    }
+    ConfigReloader::Outcome outcome;
+    outcome.kind = ConfigReloader::Outcome::Kind::kApply;
+    outcome.trigger = engine::ConfigTrigger::kResume;
+    outcome.change.status = engine::ConfigChangeStatus::kApplied;
+    outcome.change.trigger = engine::ConfigTrigger::kResume;
+    outcome.change.old_hash = runtime::config_hash(config_);
+    outcome.change.entries = diff.entries;
+    outcome.change.text = diff.text();
+    outcome.lines = std::move(diff.lines);
+    outcome.config = config_;
+    runtime::apply_config_change(outcome.config, outcome.change.entries);
+    outcome.change.new_hash = runtime::config_hash(outcome.config);
+    std::fprintf(stderr, "fund: --resume: %s holds %zu value(s) the journal has not applied; applying them at the "
+                         "first step boundary\n", source.source.c_str(), outcome.change.entries.size());
+    reloader_.queue(std::move(outcome));
+    return 0;
+}
+
 bool FundRun::wait_for_agents() {
     const std::uint64_t deadline = transport::monotonic_ns() + config_.simulation.start_timeout_ms * 1000000ULL;
     for (;;) {
+        if (apply_config_changes(steps_)) {  // before the first step: a boundary too
+            (void)journal_.commit();
+        }
         bool all = true;
         for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
             all = all && transport_.attached(static_cast<std::uint16_t>(slot));
@@ -572,10 +719,13 @@ void FundRun::run_step(abi::Timestamp clock) {
         }
     }
     engine_->end_step();
+    // Configuration changes apply here, between this step and the next one's market events, and
+    // are committed with this step at once (resume keeps them: FundRun::resume).
+    const bool reconfigured = apply_config_changes(steps_ + 1);
     // Whole steps are committed, kJournalBatchBytes of them at a time: a write(2) per step would
     // cost more than a step. In simulation nothing leaves the process before its step is in the
     // journal's buffer, so a kill -9 loses only steps that --resume redoes from the market data.
-    if (journal_.pending_bytes() >= kJournalBatchBytes || operator_action) {
+    if (journal_.pending_bytes() >= kJournalBatchBytes || operator_action || reconfigured) {
         if (const runtime::Status status = journal_.commit(); !status.ok()) {
             std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
             g_stop_signal = SIGTERM;  // cannot record what happens: stop at once, cleanly
@@ -598,11 +748,20 @@ void FundRun::poll_io_at_1khz(std::uint64_t now) {
 }
 
 void FundRun::collect_answers() {
-    const std::uint64_t start = transport::monotonic_ns();
-    const std::uint64_t deadline = start + config_.simulation.answer_timeout_ms * 1000000ULL;
-    poll_io_at_1khz(start);
+    // Clock reads cost as much as a few polls of the rings, and a quick agent answers before a
+    // read would matter: the deadline is set by the first read, after kPollsPerClockRead polls,
+    // and a step that needs none reads the clock (for the 1 kHz I/O poll) only every
+    // kStepsPerClockRead steps.
+    constexpr unsigned kPollsPerClockRead = 64;
+    constexpr unsigned kStepsPerClockRead = 64;
+    if (++steps_since_clock_read_ >= kStepsPerClockRead) {
+        steps_since_clock_read_ = 0;
+        poll_io_at_1khz(transport::monotonic_ns());
+    }
+    const std::uint64_t timeout_ns = config_.simulation.answer_timeout_ms * 1000000ULL;
+    std::uint64_t deadline = 0;  // 0: the clock was not read yet in this step
     transport::IntentOutcome outcome;
-    for (unsigned idle = 0;; ++idle) {
+    for (unsigned idle = 0, polls = 1;; ++idle, ++polls) {
         bool waiting = false;
         for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
             AnswerState& answer = answers_[slot];
@@ -668,16 +827,36 @@ void FundRun::collect_answers() {
         if (!waiting) {
             return;
         }
-        if (idle % 64 == 0) {  // a clock read costs as much as a few polls of the rings
+        if (idle > 0) {
+            catch_up_outputs();  // nothing came in the last pass: the agents are still deciding
+        }
+        // Counted apart from `idle`, which progress resets: an agent streaming intents without
+        // END_OF_ANSWER still meets its deadline.
+        if (polls % kPollsPerClockRead == 0) {
             const std::uint64_t now = transport::monotonic_ns();
-            if (now >= deadline) {
+            if (deadline == 0) {
+                deadline = now + timeout_ns;
+            } else if (now >= deadline) {
                 return;  // the rest are silent: "timeout"
             }
+            steps_since_clock_read_ = 0;
             poll_io_at_1khz(now);
         }
         if (idle > 256) {
             ::sched_yield();
         }
+    }
+}
+
+/// Work on what earlier steps left to finish (journal CRCs, equity rows), a small piece at a time
+/// (a step's worth), while the agents decide: with a quick agent, the Fund's step is otherwise
+/// its bookkeeping plus the agent's round trip, one after the other. What is left when no agent
+/// keeps the Fund waiting is done by commit() and record() themselves: the outputs are the same.
+void FundRun::catch_up_outputs() {
+    constexpr std::size_t kSealBytes = 256;
+    if (!journal_.seal(kSealBytes)) {
+        (void)equity_.catch_up(1);
+        check_equity();
     }
 }
 
@@ -714,7 +893,104 @@ json FundRun::status_json() {
             {"trading_state", runtime::lower_name(state.trading_state)},
             {"nav", static_cast<double>(state.nav) / 1e6},
             {"halted_instruments", halted},
+            {"config", config_status()},
             {"agents", agents}};
+}
+
+std::string hex_hash(std::uint64_t h) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+    return text;
+}
+
+/// The configuration part of status: where it comes from, its hash, the re-read requests and
+/// their answers (`fundos config set` waits for `done` to reach its request).
+json FundRun::config_status() const {
+    json c = {{"source", config_.source},
+              {"hash", hex_hash(config_hash_)},
+              {"requested", reloader_.requested()},
+              {"prepared", reloader_.prepared()},
+              {"done", reloads_done_}};
+    if (reloader_.listens()) {
+        c["listening"] = reloader_.listening();
+    }
+    if (!last_reload_.is_null()) {
+        c["last"] = last_reload_;
+    }
+    return c;
+}
+
+void FundRun::start_reloader() {
+    const auto notice = [](const char* what, const std::string& detail) {
+        std::fprintf(stderr, "fund: configuration: %s\n", detail.c_str());
+        emit({{"event", "config"}, {"status", what}, {"detail", detail}});
+    };
+    if (const int rc = reloader_.start(options_.config_path, config_, config_hash_, notice); rc != 0) {
+        // Not fatal: the run goes on with its configuration; only changes while running are off.
+        std::fprintf(stderr, "fund: configuration changes while running are off: %s\n", std::strerror(-rc));
+    }
+}
+
+/// At a step boundary, after `steps_done` steps: the re-reads the reloader has finished, each
+/// applied whole (or journaled as rejected), in order. Returns whether anything was journaled.
+bool FundRun::apply_config_changes(std::uint64_t steps_done) {
+    if (!reloader_.take(config_outcomes_)) {
+        return false;
+    }
+    bool journaled = false;
+    for (ConfigReloader::Outcome& o : config_outcomes_) {
+        const char* trigger = engine::to_string(o.trigger);
+        json event = {{"event", "config"}, {"trigger", trigger}, {"request", o.covers}};
+        switch (o.kind) {
+            case ConfigReloader::Outcome::Kind::kApply: {
+                engine_->change_config(o.change);
+                journaled = true;
+                for (const engine::ConfigChangeEntry& e : o.change.entries) {
+                    if (static_cast<engine::ConfigField>(e.field) == engine::ConfigField::kInstruments &&
+                        e.index < ever_mapped_.size()) {
+                        ever_mapped_[e.index] |= static_cast<std::uint64_t>(e.new_value);
+                        transport_.set_mapped_instruments(e.index, ever_mapped_[e.index]);
+                    }
+                }
+                const std::string source = config_.source;
+                config_ = std::move(o.config);
+                config_.source = source;
+                config_hash_ = o.change.new_hash;
+                json changes = json::array();
+                std::string text;
+                for (const runtime::ChangeLine& line : o.lines) {
+                    changes.push_back({{"path", line.path}, {"old", line.old_value}, {"new", line.new_value}});
+                    text += (text.empty() ? "" : "; ") + line.path + ": " + line.old_value + " -> " + line.new_value;
+                }
+                event["status"] = "applied";
+                event["applies_from_step"] = steps_done + 1;
+                event["config_hash"] = hex_hash(config_hash_);
+                event["changes"] = changes;
+                std::fprintf(stderr, "fund: configuration change (%s) applied from step %llu: %s\n", trigger,
+                             static_cast<unsigned long long>(steps_done + 1), text.c_str());
+                break;
+            }
+            case ConfigReloader::Outcome::Kind::kReject:
+                engine_->change_config(o.change);
+                journaled = true;
+                event["status"] = "rejected";
+                event["after_step"] = steps_done;
+                event["error"] = o.change.text;
+                std::fprintf(stderr, "fund: configuration change (%s) rejected; the Fund keeps its configuration: %s\n",
+                             trigger, o.change.text.c_str());
+                break;
+            case ConfigReloader::Outcome::Kind::kUnchanged:
+                event["status"] = "unchanged";
+                std::fprintf(stderr, "fund: configuration re-read (%s): no change\n", trigger);
+                break;
+        }
+        reloads_done_ = std::max(reloads_done_, o.covers);
+        last_reload_ = event;
+        last_reload_.erase("event");
+        emit(event);
+    }
+    config_outcomes_.clear();
+    return journaled;
 }
 
 json FundRun::handle_control(const json& request) {
@@ -722,8 +998,15 @@ json FundRun::handle_control(const json& request) {
     if (cmd == "status") {
         return status_json();
     }
+    if (cmd == "reload") {  // as SIGHUP, but the answer says which request to wait for
+        return {{"ok", true}, {"request", reloader_.request(engine::ConfigTrigger::kControl)}};
+    }
+    if (cmd == "config") {  // the running configuration (`fundos config set` checks a change against it)
+        return {{"ok", true}, {"source", config_.source}, {"hash", hex_hash(config_hash_)},
+                {"config", runtime::config_to_json(config_)}};
+    }
     if (cmd != "kill_switch") {
-        return {{"ok", false}, {"error", "unknown cmd \"" + cmd + "\" (status, kill_switch)"}};
+        return {{"ok", false}, {"error", "unknown cmd \"" + cmd + "\" (status, kill_switch, reload, config)"}};
     }
     if (!request.contains("scope") || !request["scope"].is_string() || !request.contains("on") ||
         !request["on"].is_boolean()) {
@@ -762,6 +1045,7 @@ json FundRun::handle_control(const json& request) {
 }
 
 int FundRun::finish(const char* why) {
+    reloader_.stop();  // a re-read not applied by now is not: the run is over
     engine_->finish(why);
     (void)journal_.commit();
     runtime::RunFacts facts;

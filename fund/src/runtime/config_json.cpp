@@ -291,6 +291,7 @@ public:
     Checker(std::string file, fs::path base) : file_(std::move(file)), base_(std::move(base)) {}
 
     std::vector<std::string> errors;
+    bool check_paths = true;  ///< LoadOptions::check_paths: look the data files and working folders up
 
     void fail(const std::string& path, const std::string& what) {
         if (errors.size() < LoadResult::kMaxErrors) {
@@ -1009,6 +1010,9 @@ void check_whole(Checker& c, FundConfig& config, const std::vector<std::vector<s
                 c.fail(at, "same file as simulation.data[" + std::to_string(j) + "]: " + file);
             }
         }
+        if (!c.check_paths) {
+            continue;
+        }
         std::error_code ec;
         const fs::file_status st = fs::status(file, ec);
         if (ec || !fs::exists(st)) {
@@ -1055,7 +1059,7 @@ void check_whole(Checker& c, FundConfig& config, const std::vector<std::vector<s
             }
         }
         std::error_code ec;
-        if (!fs::is_directory(agent.working_dir, ec)) {
+        if (c.check_paths && !fs::is_directory(agent.working_dir, ec)) {
             c.fail(at + ".working_dir", "no such folder: " + agent.working_dir);
         }
         total += agent.capital;
@@ -1257,6 +1261,11 @@ LoadResult load_config_text(std::string_view text, const std::string& path) {
 }
 
 LoadResult load_config_text(std::string_view text, const std::string& source, const std::string& base_dir) {
+    return load_config_text(text, source, base_dir, LoadOptions{});
+}
+
+LoadResult load_config_text(std::string_view text, const std::string& source, const std::string& base_dir,
+                            const LoadOptions& options) {
     const std::string& path = source;
     try {
         std::error_code ec;
@@ -1265,6 +1274,7 @@ LoadResult load_config_text(std::string_view text, const std::string& source, co
             base = fs::path(base_dir);
         }
         Checker checker(path, base.lexically_normal());
+        checker.check_paths = options.check_paths;
 
         TreeBuilder builder;
         const bool parsed = nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
@@ -1297,7 +1307,9 @@ LoadResult load_config_text(std::string_view text, const std::string& source, co
     }
 }
 
-LoadResult load_config(const std::string& path) {
+LoadResult load_config(const std::string& path) { return load_config(path, LoadOptions{}); }
+
+LoadResult load_config(const std::string& path, const LoadOptions& options) {
     try {
         std::error_code ec;
         const fs::file_status st = fs::status(path, ec);
@@ -1323,7 +1335,10 @@ LoadResult load_config(const std::string& path) {
         if (in.bad()) {
             return LoadResult::failure(path + ": read error");
         }
-        return load_config_text(buffer.str(), path);
+        std::error_code base_ec;
+        const fs::path absolute = fs::absolute(fs::path(path), base_ec);
+        return load_config_text(buffer.str(), path,
+                                (base_ec ? fs::path(path) : absolute).lexically_normal().parent_path().string(), options);
     } catch (const std::exception& ex) {
         return LoadResult::failure(path + ": " + ex.what());
     }

@@ -423,20 +423,22 @@ FetchResult fetch_config_document(const ConfigAddress& address) {
     }
 }
 
-LoadResult load_config_source(const std::string& text) {
+LoadResult load_config_source(const std::string& text) { return load_config_source(text, LoadOptions{}); }
+
+LoadResult load_config_source(const std::string& text, const LoadOptions& options) {
     ConfigAddress address;
     std::string error;
     if (!parse_config_address(text, address, error)) {
         return LoadResult::failure(error);
     }
     if (address.kind == ConfigAddress::Kind::kFile) {
-        return load_config(address.path);
+        return load_config(address.path, options);
     }
     FetchResult fetched = fetch_config_document(address);
     if (!fetched.ok()) {
         return LoadResult::failure(fetched.error);
     }
-    return load_config_text(fetched.document, fetched.source, "");
+    return load_config_text(fetched.document, fetched.source, "", options);
 }
 
 }  // namespace fundos::runtime

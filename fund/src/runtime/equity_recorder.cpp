@@ -148,6 +148,8 @@ Status EquityRecorder::open(const std::string& run_dir, const engine::FundConfig
         header += '\n';
         // Room for the header and at least one row; with a full buffer, record() writes first.
         buffer_.assign(std::max(kBufferBytes, header.size() + max_row_), '\0');
+        pending_.assign(kPendingSteps * columns_, engine::EquityPoint{});
+        pending_counts_.assign(kPendingSteps, 0);
         std::memcpy(buffer_.data(), header.data(), header.size());
         used_ = header.size();
         const std::filesystem::path dir(run_dir);
@@ -165,9 +167,30 @@ Status EquityRecorder::open(const std::string& run_dir, const engine::FundConfig
 }
 
 void EquityRecorder::record(std::span<const engine::EquityPoint> fund_then_agents) noexcept {
-    if (!opened_ || finished_) {
+    if (!opened_ || finished_ || pending_counts_.empty()) {  // (empty: open() ran out of memory)
         return;
     }
+    if (pending_steps_ == kPendingSteps) {
+        (void)catch_up(kPendingSteps);
+    }
+    const std::size_t n = std::min(fund_then_agents.size(), columns_);
+    std::copy_n(fund_then_agents.begin(), n, pending_.begin() + static_cast<std::ptrdiff_t>(pending_steps_ * columns_));
+    pending_counts_[pending_steps_++] = n;
+}
+
+bool EquityRecorder::catch_up(std::size_t max_steps) noexcept {
+    for (std::size_t done = 0; pending_head_ < pending_steps_ && done < max_steps; ++done, ++pending_head_) {
+        const auto first = pending_.begin() + static_cast<std::ptrdiff_t>(pending_head_ * columns_);
+        add_row(std::span<const engine::EquityPoint>(first, first + static_cast<std::ptrdiff_t>(pending_counts_[pending_head_])));
+    }
+    if (pending_head_ < pending_steps_) {
+        return true;
+    }
+    pending_head_ = pending_steps_ = 0;
+    return false;
+}
+
+void EquityRecorder::add_row(std::span<const engine::EquityPoint> fund_then_agents) noexcept {
     summary_.add(fund_then_agents);
     if (fd_ < 0 || fund_then_agents.empty()) {
         return;  // failed: the figures go on, the file is lost anyway
@@ -195,6 +218,7 @@ Status EquityRecorder::finish() {
     if (finished_) {
         return status_;
     }
+    (void)catch_up(kPendingSteps);
     flush();
     finished_ = true;
     if (fd_ < 0) {
@@ -234,7 +258,8 @@ Status EquityRecorder::finish() {
 }
 
 std::size_t EquityRecorder::heap_bytes() const noexcept {
-    return buffer_.capacity() + summary_.scopes().size() * sizeof(EquityFigures);
+    return buffer_.capacity() + summary_.scopes().size() * sizeof(EquityFigures) +
+           pending_.capacity() * sizeof(engine::EquityPoint) + pending_counts_.capacity() * sizeof(std::size_t);
 }
 
 void EquityRecorder::flush() noexcept {

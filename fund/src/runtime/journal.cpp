@@ -228,16 +228,29 @@ void JournalWriter::append(engine::RecordType type, std::span<const std::byte> p
         std::memcpy(r + kRecordHeaderSize, payload.data(), payload.size());
     }
     const std::size_t crc_at = kRecordHeaderSize + payload.size();
-    store<std::uint32_t>(r + crc_at, crc32c(r, crc_at));
-    std::memset(r + crc_at + kRecordCrcSize, 0, total - crc_at - kRecordCrcSize);
+    std::memset(r + crc_at, 0, total - crc_at);  // the CRC (seal()) and the padding
     used_ += total;
     ++next_index_;
+}
+
+bool JournalWriter::seal(std::size_t max_bytes) noexcept {
+    std::size_t done = 0;
+    while (sealed_ < used_ && (done == 0 || done < max_bytes)) {
+        std::byte* r = buffer_.data() + sealed_;
+        const std::size_t crc_at = kRecordHeaderSize + load<std::uint32_t>(r);
+        store<std::uint32_t>(r + crc_at, crc32c(r, crc_at));
+        const std::size_t total = record_size(crc_at - kRecordHeaderSize);
+        sealed_ += total;
+        done += total;
+    }
+    return sealed_ < used_;
 }
 
 Status JournalWriter::commit() noexcept {
     if (!failure_.empty()) {
         return Status::error(failure_);
     }
+    (void)seal(SIZE_MAX);
     if (used_ == 0) {
         return {};
     }
@@ -256,6 +269,7 @@ Status JournalWriter::commit() noexcept {
     }
     committed_bytes_ += used_;
     used_ = 0;
+    sealed_ = 0;
     return {};
 }
 

@@ -15,18 +15,22 @@
  * with nothing to do), reports, heartbeat. Decisions depend only on the snapshots and the book:
  * no randomness, no wall clock.
  *
- * Which instruments: --instruments (or FUNDOS_INSTRUMENTS), comma-separated symbols or ids;
- * without it every instrument in the snapshot, less each one the Fund rejects as
- * INSTRUMENT_NOT_MAPPED.
+ * Which instruments: the ones the agent's configuration maps to it, read before attaching with
+ * <fundos/config.h> from --config ADDRESS as service --service FUND/AGENT (FUNDOS_CONFIG and
+ * FUNDOS_SERVICE, which `fundos run` sets: the Fund's own configuration source); --instruments,
+ * comma-separated symbols or ids, narrows them. Without a configuration: the --instruments, or
+ * every instrument in the snapshot, less each one the Fund rejects as INSTRUMENT_NOT_MAPPED.
  *
- *   fundos_breakout_agent [--socket PATH] [--agent-id N] [--entry 20] [--exit 10]
- *                         [--notional 10000] [--short] [--instruments SPY,QQQ]
- *                         [--wait spin|busy|futex] [--max-snapshots N] [--quiet]
+ *   fundos_breakout_agent [--socket PATH] [--agent-id N] [--config ADDRESS --service FUND/AGENT]
+ *                         [--entry 20] [--exit 10] [--notional 10000] [--short]
+ *                         [--instruments SPY,QQQ] [--wait spin|busy|futex] [--max-snapshots N] [--quiet]
  *
- * --socket, --agent-id and --wait default to FUNDOS_SOCKET, FUNDOS_AGENT_ID and FUNDOS_WAKE
- * (`fundos run` sets them). Exit status: 0 when the Fund hangs up at the end of the run
- * (FUNDOS_E_DISCONNECTED), on SIGTERM/SIGINT or after --max-snapshots; 1 when attaching fails,
- * the agent is quarantined or the SDK fails; 2 on a usage error.
+ * --socket, --agent-id, --wait, --config and --service default to FUNDOS_SOCKET, FUNDOS_AGENT_ID,
+ * FUNDOS_WAKE, FUNDOS_CONFIG and FUNDOS_SERVICE (`fundos run` sets them); with a configuration the
+ * agent id defaults to the configured one (another one is a usage error). Exit status: 0 when the
+ * Fund hangs up at the end of the run (FUNDOS_E_DISCONNECTED), on SIGTERM/SIGINT or after
+ * --max-snapshots; 1 when attaching fails, the agent is quarantined or the SDK fails; 2 on a usage
+ * error or a configuration that cannot be read.
  */
 #define _POSIX_C_SOURCE 200809L /* sigaction */
 #include <math.h>
@@ -36,6 +40,7 @@
 #include <string.h>
 
 #include <fundos/agent.h>
+#include <fundos/config.h>
 
 #define MAX_CHANNEL 256
 #define HEARTBEAT_NS UINT64_C(500000000) /* heartbeat this often while no snapshot comes */
@@ -58,6 +63,7 @@ typedef struct settings {
     int quiet;
     unsigned long long max_snapshots;
     const char *instruments; /* comma-separated symbols or ids; NULL or "": all */
+    const fundos_agent_config *config; /* the agent's configuration; NULL: none read */
 } settings;
 
 typedef struct counters {
@@ -78,9 +84,11 @@ static void usage(const char *argv0, const char *why) {
         fprintf(stderr, "%s: %s\n", argv0, why);
     }
     fprintf(out,
-            "usage: %s [--socket PATH] [--agent-id N] [--entry N] [--exit N] [--notional X] [--short]\n"
-            "          [--instruments SYM,...] [--wait spin|busy|futex] [--max-snapshots N] [--quiet]\n"
-            "  --socket, --agent-id and --wait default to $FUNDOS_SOCKET, $FUNDOS_AGENT_ID, $FUNDOS_WAKE\n",
+            "usage: %s [--socket PATH] [--agent-id N] [--config ADDRESS --service FUND/AGENT]\n"
+            "          [--entry N] [--exit N] [--notional X] [--short] [--instruments SYM,...]\n"
+            "          [--wait spin|busy|futex] [--max-snapshots N] [--quiet]\n"
+            "  --socket, --agent-id, --wait, --config and --service default to $FUNDOS_SOCKET,\n"
+            "  $FUNDOS_AGENT_ID, $FUNDOS_WAKE, $FUNDOS_CONFIG and $FUNDOS_SERVICE\n",
             argv0);
     exit(why != NULL ? 2 : 0);
 }
@@ -104,16 +112,14 @@ static void symbol_of(const fundos_instrument_entry_t *entry, char out[FUNDOS_SY
     out[FUNDOS_SYMBOL_LEN] = '\0';
 }
 
-/* Is the instrument in the operator's list (symbols or ids, comma-separated)? An empty list
- * names every instrument. */
-static int listed(const char *list, const fundos_instrument_entry_t *entry) {
+/* Is the instrument (its symbol, its id) in the operator's list (symbols or ids, comma-separated)?
+ * An empty list names every instrument. */
+static int in_list(const char *list, const char *symbol, uint32_t instrument_id) {
     if (list == NULL || *list == '\0') {
         return 1;
     }
-    char symbol[FUNDOS_SYMBOL_LEN + 1];
     char id[16];
-    symbol_of(entry, symbol);
-    snprintf(id, sizeof(id), "%u", (unsigned)entry->instrument_id);
+    snprintf(id, sizeof(id), "%u", (unsigned)instrument_id);
     const char *token = list;
     while (*token != '\0') {
         const char *end = strchr(token, ',');
@@ -128,6 +134,38 @@ static int listed(const char *list, const fundos_instrument_entry_t *entry) {
         token = end + 1;
     }
     return 0;
+}
+
+/* Does the agent trade this instrument: mapped to it by its configuration (when one was read) and
+ * in the operator's list? */
+static int listed(const settings *cfg, const fundos_instrument_entry_t *entry) {
+    if (cfg->config != NULL && fundos_agent_config_find_instrument(cfg->config, entry->instrument_id) == NULL) {
+        return 0;
+    }
+    char symbol[FUNDOS_SYMBOL_LEN + 1];
+    symbol_of(entry, symbol);
+    return in_list(cfg->instruments, symbol, entry->instrument_id);
+}
+
+/* With a configuration, every symbol or id in --instruments must be one of the agent's
+ * instruments; NULL when they all are, else the first one that is not. */
+static const char *unmapped_token(const settings *cfg, char *token, size_t token_len) {
+    const char *list = cfg->instruments;
+    while (list != NULL && *list != '\0') {
+        const char *end = strchr(list, ',');
+        size_t len = end != NULL ? (size_t)(end - list) : strlen(list);
+        snprintf(token, token_len, "%.*s", (int)len, list);
+        int found = len == 0;
+        for (size_t i = 0; !found && i < fundos_agent_config_instrument_count(cfg->config); i++) {
+            const fundos_config_instrument *ins = fundos_agent_config_instrument(cfg->config, i);
+            found = in_list(token, ins->symbol, ins->instrument_id);
+        }
+        if (!found) {
+            return token;
+        }
+        list = end != NULL ? end + 1 : "";
+    }
+    return NULL;
 }
 
 static channel *find_channel(channel *table, uint32_t instrument_id) {
@@ -294,9 +332,11 @@ int main(int argc, char **argv) {
     fundos_attach_options options;
     fundos_attach_options_init(&options);
     settings cfg = {.entry = 20, .exit = 10, .notional = 10000.0, .allow_short = 0, .quiet = 0,
-                    .max_snapshots = 0, .instruments = getenv("FUNDOS_INSTRUMENTS")};
+                    .max_snapshots = 0, .instruments = NULL, .config = NULL};
+    const char *config_address = getenv("FUNDOS_CONFIG");
+    const char *service = getenv("FUNDOS_SERVICE");
     unsigned long long number = 0;
-    char why[512];
+    char why[4096];
     if (fundos_attach_options_from_env(&options, why, sizeof(why)) != FUNDOS_OK) {
         usage(argv[0], why);
     }
@@ -342,6 +382,10 @@ int main(int argc, char **argv) {
             }
         } else if (strcmp(arg, "--instruments") == 0) {
             cfg.instruments = value;
+        } else if (strcmp(arg, "--config") == 0) {
+            config_address = value;
+        } else if (strcmp(arg, "--service") == 0) {
+            service = value;
         } else if (strcmp(arg, "--max-snapshots") == 0) {
             if (parse_ulong(value, &cfg.max_snapshots) != 0) {
                 usage(argv[0], "--max-snapshots must be a whole number");
@@ -352,6 +396,29 @@ int main(int argc, char **argv) {
             }
         } else {
             usage(argv[0], "unknown option");
+        }
+    }
+    /* The agent's configuration, from the Fund's own source, before attaching. */
+    fundos_agent_config *config = NULL;
+    if (config_address != NULL && *config_address != '\0') {
+        if (service == NULL || *service == '\0') {
+            usage(argv[0], "--config needs --service FUND/AGENT (or FUNDOS_SERVICE)");
+        }
+        if (fundos_agent_config_load(config_address, service, &config, why, sizeof(why)) != FUNDOS_OK) {
+            fprintf(stderr, "breakout_agent: %s\n", why);
+            return 2;
+        }
+        cfg.config = config;
+        char token[64];
+        int rc = fundos_attach_options_from_config(&options, config, why, sizeof(why));
+        if (rc == FUNDOS_OK && unmapped_token(&cfg, token, sizeof(token)) != NULL) {
+            snprintf(why, sizeof(why), "--instruments: %s is not one of the instruments of %s in %s", token,
+                     service, fundos_agent_config_source(config));
+            rc = FUNDOS_E_INVALID_ARGUMENT;
+        }
+        if (rc != FUNDOS_OK) {
+            fundos_agent_config_free(config);
+            usage(argv[0], why);
         }
     }
     if (options.socket_path == NULL || *options.socket_path == '\0') {
@@ -379,11 +446,20 @@ int main(int argc, char **argv) {
     if (rc != FUNDOS_OK) {
         fprintf(stderr, "breakout_agent: cannot attach to %s as agent %u: %s\n", options.socket_path,
                 (unsigned)options.agent_id, why);
+        fundos_agent_config_free(config);
         return 1;
     }
     if (!cfg.quiet) {
         printf("breakout_agent: attached as agent %u; entry %u, exit %u, notional %g\n", (unsigned)options.agent_id,
                cfg.entry, cfg.exit, cfg.notional);
+        if (config != NULL) {
+            printf("breakout_agent: %s from %s, instruments", fundos_agent_config_service(config),
+                   fundos_agent_config_source(config));
+            for (size_t i = 0; i < fundos_agent_config_instrument_count(config); i++) {
+                printf("%s%s", i == 0 ? " " : ",", fundos_agent_config_instrument(config, i)->symbol);
+            }
+            printf("\n");
+        }
         fflush(stdout);
     }
 
@@ -419,7 +495,7 @@ int main(int argc, char **argv) {
                                                                         : FUNDOS_MAX_INSTRUMENTS;
         for (unsigned i = 0; i < rows && rc == FUNDOS_OK; i++) {
             const fundos_instrument_entry_t *entry = &state.instruments[i];
-            if (entry->status == FUNDOS_INSTRUMENT_STATUS_UNUSED || !listed(cfg.instruments, entry)) {
+            if (entry->status == FUNDOS_INSTRUMENT_STATUS_UNUSED || !listed(&cfg, entry)) {
                 continue;
             }
             channel *ch = find_channel(channels, entry->instrument_id);
@@ -451,5 +527,6 @@ int main(int argc, char **argv) {
     printf("breakout_agent: %llu snapshots, %llu orders, %llu flattens, %llu fills, %llu rejects\n", count.snapshots,
            count.orders, count.flattens, count.fills, count.rejects);
     fundos_detach(agent);
+    fundos_agent_config_free(config);
     return exit_code;
 }

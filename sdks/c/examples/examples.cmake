@@ -3,14 +3,16 @@
 #
 #   include(${CMAKE_CURRENT_SOURCE_DIR}/examples/examples.cmake)
 #
-# Each example is one C11 file that uses only <fundos/agent.h>; the programs land in the
-# binary folder of sdks/c (<build>/sdks/c/), next to fundos_momentum_agent.
+# Each example is one C11 file over <fundos/agent.h> (breakout_agent.c also reads its own
+# configuration with <fundos/config.h>); the programs land in the binary folder of sdks/c
+# (<build>/sdks/c/), next to fundos_momentum_agent.
 
 include(GNUInstallDirs)
 
-# Channel breakout: ORDER MARKET entries, FLATTEN when the channel reverses.
+# Channel breakout: ORDER MARKET entries, FLATTEN when the channel reverses; trades the
+# instruments its configuration maps to it.
 add_executable(fundos_breakout_agent ${CMAKE_CURRENT_LIST_DIR}/breakout_agent.c)
-target_link_libraries(fundos_breakout_agent PRIVATE fundos_agent)
+target_link_libraries(fundos_breakout_agent PRIVATE fundos_agent_config fundos_agent)
 target_compile_options(fundos_breakout_agent PRIVATE -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion
                                                      -Wno-sign-conversion)
 set_target_properties(fundos_breakout_agent PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})

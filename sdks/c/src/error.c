@@ -40,6 +40,7 @@ static const error_entry error_table[] = {
     {FUNDOS_E_QUARANTINED, "FUNDOS_E_QUARANTINED", "the Fund quarantined this agent and no longer reads its intents", 0},
     {FUNDOS_E_DISCONNECTED, "FUNDOS_E_DISCONNECTED", "the Fund hung up (it stopped or crashed)", 0},
     {FUNDOS_E_RANGE, "FUNDOS_E_RANGE", "number is NaN, infinite or out of range for its fixed-point type", 0},
+    {FUNDOS_E_CONFIG, "FUNDOS_E_CONFIG", "the agent's configuration cannot be read or is invalid", 0},
 };
 
 _Static_assert(sizeof(error_table) / sizeof(error_table[0]) == (size_t)(-FUNDOS_E_LAST_),

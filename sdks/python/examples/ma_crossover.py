@@ -17,11 +17,14 @@ Then END_OF_ANSWER for the snapshot (every snapshot read, even with nothing to d
 heartbeat. Decisions depend only on the snapshots (no randomness, no wall clock), so the same
 run gives the same intents.
 
-Which instruments: ``--instruments`` (or FUNDOS_INSTRUMENTS), a comma-separated list of symbols
-or ids; without it, every instrument in the snapshot, less each one the Fund rejects as
+Which instruments: those the agent's configuration maps to it, read before attaching from
+``--config`` as ``--service`` (FUNDOS_CONFIG and FUNDOS_SERVICE, which `fundos run` sets), narrowed
+by ``--instruments``, a comma-separated list of symbols or ids; without a configuration, the
+``--instruments``, or every instrument in the snapshot less each one the Fund rejects as
 INSTRUMENT_NOT_MAPPED (dropped on the first such report).
 
-    ma_crossover.py [--socket PATH] [--agent-id N] [--fast 10] [--slow 30] [--price mid|last]
+    ma_crossover.py [--socket PATH] [--agent-id N] [--config ADDRESS --service FUND/AGENT]
+                    [--fast 10] [--slow 30] [--price mid|last]
                     [--notional 10000] [--short] [--instruments SPY,QQQ] [--wait spin|busy|futex]
                     [--max-snapshots N] [--quiet]
 
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.notional > 0:
         parser.error("--notional must be positive")
     strategy = Crossover(args.fast, args.slow, args.short, args.price == "mid", args.notional,
-                         Universe.parse(args.instruments), args.quiet)
+                         Universe.from_arguments(args), args.quiet)
     return run_agent("ma_crossover", args, strategy,
                      f"fast {args.fast}, slow {args.slow}, notional {args.notional:g}")
 

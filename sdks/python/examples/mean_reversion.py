@@ -18,11 +18,14 @@ Then END_OF_ANSWER for the snapshot (every snapshot read, even with nothing to d
 heartbeat. Decisions depend only on the snapshots and the book the Fund publishes with them (no
 randomness, no wall clock).
 
-Which instruments: ``--instruments`` (or FUNDOS_INSTRUMENTS), a comma-separated list of symbols
-or ids; without it, every instrument in the snapshot, less each one the Fund rejects as
+Which instruments: those the agent's configuration maps to it, read before attaching from
+``--config`` as ``--service`` (FUNDOS_CONFIG and FUNDOS_SERVICE, which `fundos run` sets), narrowed
+by ``--instruments``, a comma-separated list of symbols or ids; without a configuration, the
+``--instruments``, or every instrument in the snapshot less each one the Fund rejects as
 INSTRUMENT_NOT_MAPPED.
 
-    mean_reversion.py [--socket PATH] [--agent-id N] [--window 20] [--entry 2.0] [--exit 0.5]
+    mean_reversion.py [--socket PATH] [--agent-id N] [--config ADDRESS --service FUND/AGENT]
+                      [--window 20] [--entry 2.0] [--exit 0.5]
                       [--notional 10000] [--long-only] [--instruments SPY,QQQ]
                       [--wait spin|busy|futex] [--max-snapshots N] [--quiet]
 
@@ -204,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.notional > 0:
         parser.error("--notional must be positive")
     strategy = MeanReversion(ZScore(args.window, args.entry, args.exit, not args.long_only), args.notional,
-                             Universe.parse(args.instruments), args.quiet)
+                             Universe.from_arguments(args), args.quiet)
     return run_agent("mean_reversion", args, strategy,
                      f"window {args.window}, entry {args.entry:g}, exit {args.exit:g}, notional {args.notional:g}")
 

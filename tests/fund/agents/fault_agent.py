@@ -3,8 +3,9 @@
     fault_agent.py [--socket S] [--agent-id N] [--symbol SYM] [--pattern alternate|buy]
                    [--delay-ms MS] [--limit-at N] [--silent-after N] [--garbage-at N]
 
-Socket, agent id and symbol default to what `fundos run` passes (FUNDOS_SOCKET, FUNDOS_AGENT_ID,
-the first of FUNDOS_INSTRUMENTS); it waits as FUNDOS_WAKE says. For the n-th snapshot it sees
+Socket and agent id default to what `fundos run` passes (FUNDOS_SOCKET, FUNDOS_AGENT_ID), the
+symbol to the first instrument of the agent's own configuration (read from FUNDOS_CONFIG as
+FUNDOS_SERVICE, fundos.config.agent_config); it waits as FUNDOS_WAKE says. For the n-th snapshot it sees
 (n = 1, 2, ...) it answers with one MARKET DAY order of one lot of SYM (pattern "alternate": BUY
 on odd n, SELL on even n; "buy": always BUY) and END_OF_ANSWER, then reads its reports and
 heartbeats. While the snapshot shows it REDUCING or HALTED it answers with a BUY (adds risk: the
@@ -38,6 +39,7 @@ from types import FrameType
 from typing import Any
 
 import fundos
+import fundos.config
 import fundos_abi
 
 NAN_BITS = 0x7FF8000000000000  # what a double NaN stored into an int64 fixed-point field looks like
@@ -52,16 +54,22 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--socket", default=os.environ.get("FUNDOS_SOCKET", ""))
     parser.add_argument("--agent-id", type=int, default=int(os.environ.get("FUNDOS_AGENT_ID", "0")))
-    parser.add_argument("--symbol", default=os.environ.get("FUNDOS_INSTRUMENTS", "").split(",")[0])
+    parser.add_argument("--symbol", default="")
     parser.add_argument("--pattern", choices=["alternate", "buy"], default="alternate")
     parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--limit-at", type=int, default=0)
     parser.add_argument("--silent-after", type=int, default=0)
     parser.add_argument("--garbage-at", type=int, default=0)
     args = parser.parse_args()
+    address, service = os.environ.get("FUNDOS_CONFIG"), os.environ.get("FUNDOS_SERVICE")
+    if not args.symbol and address and service:
+        try:
+            args.symbol = next(iter(fundos.config.agent_config(address, service).symbols), "")
+        except fundos.AgentConfigError as error:
+            parser.error(str(error))
     if not args.socket or not args.agent_id or not args.symbol:
         parser.error("--socket, --agent-id and --symbol are needed (or FUNDOS_SOCKET, FUNDOS_AGENT_ID, "
-                     "FUNDOS_INSTRUMENTS)")
+                     "FUNDOS_CONFIG and FUNDOS_SERVICE)")
     return args
 
 

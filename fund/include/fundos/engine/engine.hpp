@@ -74,7 +74,11 @@
 //      -- END_OF_ANSWER stops here: journaled only
 //      UNKNOWN_ENUM        kind, side, order type or time in force out of range (defensive)
 //    3 UNKNOWN_INSTRUMENT  instrument_id is not configured (CANCEL: only when not 0)
-//      INSTRUMENT_NOT_MAPPED  not mapped to the agent (defensive)
+//      INSTRUMENT_NOT_MAPPED  not mapped to the agent (defensive), unless the agent holds a
+//                          position or working orders there (its mapping changed while running,
+//                          config_change.hpp): then CANCEL and FLATTEN pass, and an ORDER or
+//                          TARGET_POSITION is refused INSTRUMENT_NOT_MAPPED after check 4 unless
+//                          it is risk-reducing
 //      TRADING_HALTED      the instrument is HALTED (not in the market data); not for CANCEL
 //    4 BAD_QUANTITY        ORDER qty <= 0, or a qty not a multiple of the lot (defensive)
 //      BAD_FIELD_COMBINATION  ORDER without side, order type or time in force (defensive)
@@ -154,6 +158,7 @@
 
 #include "fundos/abi.hpp"
 #include "fundos/engine/config.hpp"
+#include "fundos/engine/config_change.hpp"
 #include "fundos/marketdata/fmd_format.hpp"
 
 namespace fundos::engine {
@@ -175,6 +180,7 @@ enum class RecordType : std::uint16_t {
     kStepEnd = 13,         ///< end of a step: fund NAV, cash, positions hash
     kRunEnd = 14,          ///< the run finished (why)
     kRefusal = 15,         ///< a record refused before the engine's checks (transport, void answer)
+    kConfigChange = 16,    ///< the running configuration changed (or a change was rejected): old and new values
 };
 
 /// Scope of a kill switch or trading state.
@@ -276,6 +282,10 @@ public:
 
     // ---- operator
     void kill_switch(Scope scope, std::uint32_t id, bool on) noexcept;
+    /// A change of the running configuration (config_change.hpp), at a step boundary: journaled
+    /// (kConfigChange), then, when applied, every entry at once. Entries naming a slot, row or id
+    /// the engine does not have are skipped.
+    void change_config(const ConfigChange& change) noexcept;
     /// End of run: cancel every working order (reason SHUTDOWN), final marks, kRunEnd.
     void finish(const char* why) noexcept;
 

@@ -35,6 +35,14 @@
 //                                       call (slot order, then call order): the private copy
 //                                       (zero for a quarantine), source, reason, and for a
 //                                       quarantine the ring position and the commit found there
+//   kConfigChange  ConfigChangeRecord   change_config() (config_change.hpp), at a step boundary:
+//                  + entries + text     the step it follows, status (applied or rejected), what
+//                                       triggered it, the configuration hash before and after;
+//                                       then entry_count ConfigChangeEntry (24 bytes each: scope,
+//                                       id, slot or row, field, old and new value) and text_size
+//                                       bytes of UTF-8 for people: "PATH: OLD -> NEW" per entry,
+//                                       one a line, or the reason a change was rejected. The one
+//                                       record of variable size: record_size() is its fixed part.
 //
 //   Intent copies (kIntent, kRefusal) are journaled with commit = 0: the commit is the record's
 //   position in the agent's ring, which starts over when an agent reattaches, so keeping it would
@@ -45,12 +53,13 @@
 //   hash, on_market each), kStepBegin (begin_step), kIntent (submit(slot, intent)), kPolicy
 //   (silent(slot, why)), kStepEnd (end_step; compare its state_hash), kKillSwitch
 //   (kill_switch), kRunEnd (finish(why)), kRefusal (refused(slot, refusal): counted, never
-//   executed).
+//   executed), kConfigChange (change_config).
 //   Everything else is output and is reproduced byte for byte by the replay.
 //
-//   state_hash: FNV-1a 64 over, in order, for each agent (config order): cash, realized, fees,
-//   then for each instrument (config order) qty and basis; then each instrument's fund position;
-//   then each working order's (order id, remaining) in order-id order; all int64 little-endian.
+//   state_hash: fnv1a64_words (from kFnvOffset) over, in order, for each agent (config order):
+//   cash, realized, fees, then for each instrument (config order) qty and basis; then each
+//   instrument's fund position; then each working order's (order id, remaining) in order-id
+//   order; each value one int64 word.
 #pragma once
 
 #include <cstddef>
@@ -58,13 +67,16 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "fundos/abi.hpp"
 #include "fundos/engine/engine.hpp"
 
 namespace fundos::engine {
 
-inline constexpr std::uint32_t kJournalFormatVersion = 2;  ///< 2: market ranges hashed by fnv1a64_words
+/// 2: market ranges hashed by fnv1a64_words; 3: state_hash (and the engine's other value
+/// hashes) by fnv1a64_words too.
+inline constexpr std::uint32_t kJournalFormatVersion = 3;
 inline constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
 inline constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
 
@@ -105,6 +117,7 @@ enum class CancelCause : std::uint8_t {
     kLossLimit = 7,   ///< fund or agent moved to HALTED by its loss limit (LOSS_LIMIT)
     kShutdown = 8,    ///< finish() (SHUTDOWN)
     kFlatten = 9,     ///< FLATTEN intent canceled the agent's working orders (NONE)
+    kUnmapped = 10,   ///< a configuration change took the instrument from the agent (INSTRUMENT_NOT_MAPPED)
 };
 
 /// Why a trading state changed (kTradingState).
@@ -334,6 +347,21 @@ static_assert(offsetof(RefusalRecord, step_seq) == 128);
 static_assert(offsetof(RefusalRecord, agent_id) == 160);
 static_assert(offsetof(RefusalRecord, source) == 168);
 
+/// kConfigChange's fixed part; entry_count ConfigChangeEntry and text_size bytes of text follow.
+struct ConfigChangeRecord {
+    abi::Sequence after_seq = 0;   ///< the seq of the step it follows (0: before the first step)
+    abi::Timestamp clock = 0;      ///< that step's clock
+    std::uint64_t old_hash = 0;    ///< configuration hash before (report.json's config_hash)
+    std::uint64_t new_hash = 0;    ///< after; 0 when rejected
+    std::uint32_t entry_count = 0;
+    std::uint32_t text_size = 0;
+    std::uint8_t status = 0;       ///< ConfigChangeStatus
+    std::uint8_t trigger = 0;      ///< ConfigTrigger
+    std::uint8_t pad_42[6] = {};
+};
+static_assert(sizeof(ConfigChangeRecord) == 48);
+static_assert(offsetof(ConfigChangeRecord, status) == 40);
+
 /// Trivially copyable, standard layout and without any padding byte (every byte is a named field).
 template <class T>
 inline constexpr bool kJournalPod = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> &&
@@ -342,10 +370,24 @@ static_assert(kJournalPod<RunStartRecord> && kJournalPod<MarketRangeRecord> && k
               kJournalPod<IntentJournalRecord> && kJournalPod<OrderRecord> && kJournalPod<CrossRecord> &&
               kJournalPod<FillRecord> && kJournalPod<AllocationRecord> && kJournalPod<CancelRecord> &&
               kJournalPod<PolicyRecord> && kJournalPod<TradingStateRecord> && kJournalPod<KillSwitchRecord> &&
-              kJournalPod<StepEndRecord> && kJournalPod<RunEndRecord> && kJournalPod<RefusalRecord>);
+              kJournalPod<StepEndRecord> && kJournalPod<RunEndRecord> && kJournalPod<RefusalRecord> &&
+              kJournalPod<ConfigChangeRecord> && kJournalPod<ConfigChangeEntry>);
 
-/// The payload size of each record type (0 for an unknown type).
+/// The payload size of each record type (0 for an unknown type); kConfigChange: its fixed part.
 [[nodiscard]] std::size_t record_size(RecordType type) noexcept;
+/// Whether `size` bytes are a whole payload of `type`: record_size(type), or for kConfigChange
+/// its fixed part plus the entries and text it announces.
+[[nodiscard]] bool record_size_ok(RecordType type, std::span<const std::byte> payload) noexcept;
+
+/// A kConfigChange payload read back (false: not one).
+struct ConfigChangeView {
+    ConfigChangeRecord head{};
+    ConfigChange change;
+};
+[[nodiscard]] bool read_config_change(std::span<const std::byte> payload, ConfigChangeView& out);
+/// The kConfigChange payload for `change` applied after the step (seq, clock).
+[[nodiscard]] std::vector<std::byte> config_change_payload(const ConfigChange& change, abi::Sequence after_seq,
+                                                           abi::Timestamp clock);
 [[nodiscard]] const char* record_type_name(RecordType type) noexcept;
 [[nodiscard]] const char* to_string(CancelCause cause) noexcept;
 

@@ -53,8 +53,8 @@ struct ReplayPosition {
 
 /// Applies the input records of `records` (journal order; records[0] is kRunStart, already
 /// emitted by the engine's constructor) to `engine`: kMarketRange (each event from `market`,
-/// its hash checked), kStepBegin, kIntent, kPolicy, kKillSwitch, kStepEnd (its state_hash
-/// checked against the engine's), kRunEnd; output records are skipped. Returns "" or what went
+/// its hash checked), kStepBegin, kIntent, kPolicy, kKillSwitch, kConfigChange, kStepEnd (its
+/// state_hash checked against the engine's), kRunEnd; output records are skipped. Returns "" or what went
 /// wrong, naming the record's index in `records` (its journal index). `position` is updated as
 /// records are applied.
 [[nodiscard]] std::string replay_journal(Engine& engine, std::span<const JournalEntry> records, MarketEvents& market,

@@ -6,6 +6,8 @@
 //   {"cmd":"status"}                                             -> the Fund's status
 //   {"cmd":"kill_switch","scope":"fund"|"agent"|"instrument",
 //    "id":N|"SYMBOL","on":true|false}                             -> {"ok":true} | {"ok":false,"error":...}
+//   {"cmd":"reload"}                                             -> {"ok":true,"request":N} (as SIGHUP)
+//   {"cmd":"config"}                                             -> the running configuration
 //
 // Requests are handed to a handler that returns the reply object; a malformed request gets
 // {"ok":false,"error":"..."} without reaching it.

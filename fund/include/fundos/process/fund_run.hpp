@@ -13,7 +13,10 @@
 //
 // Threads: the ingestion thread (MarketFeed) decodes and merges market data; this thread is the
 // sequencer, the only writer of the Fund's state, and also polls the agents' rings (the
-// transport is single-threaded by design). What the agents answer is applied at the step
+// transport is single-threaded by design). The configuration reloader's thread
+// (config_reloader.hpp) re-reads the configuration on SIGHUP, {"cmd":"reload"} or a PostgreSQL
+// NOTIFY and hands a validated change over; the sequencer applies it whole after a step's end
+// and journals it (kConfigChange), so when it applies is in the journal, not in thread timing. What the agents answer is applied at the step
 // boundary in a fixed order, so neither thread timing nor answer arrival order reaches the
 // journal or the report. Wall clock is used only for deadlines and liveness, and a deadline that
 // fires is journaled as the agent's silence.

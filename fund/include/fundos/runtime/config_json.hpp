@@ -50,9 +50,19 @@ struct LoadResult {
     }
 };
 
+/// What a load checks besides the document. The defaults are the Fund's.
+struct LoadOptions {
+    /// Whether simulation.data's files and the agents' working_dir folders must exist. Off for a
+    /// reader that uses none of them, e.g. an agent reading its own configuration (the SDKs'
+    /// fundos_agent_config_load, sdks/c/include/fundos/config.h), possibly on another machine:
+    /// the paths are still resolved and normalized, only not looked up.
+    bool check_paths = true;
+};
+
 /// Loads and checks the configuration file at `path`. Relative paths inside it are resolved
 /// against the file's folder (made absolute with the current folder when `path` is relative).
 [[nodiscard]] LoadResult load_config(const std::string& path);
+[[nodiscard]] LoadResult load_config(const std::string& path, const LoadOptions& options);
 
 /// The same for a configuration held in memory: `text` is parsed as if it had been read from
 /// `path` (messages name `path`; relative paths resolve against its folder). The file itself
@@ -64,6 +74,8 @@ struct LoadResult {
 /// paths resolve against `base_dir` (made absolute with the current folder; "" is the current
 /// folder).
 [[nodiscard]] LoadResult load_config_text(std::string_view text, const std::string& source, const std::string& base_dir);
+[[nodiscard]] LoadResult load_config_text(std::string_view text, const std::string& source, const std::string& base_dir,
+                                          const LoadOptions& options);
 
 /// The normalized JSON form of `config`: every field present with its default filled in, keys in
 /// the schema's order, decimals in their shortest exact form, durations in the largest exact unit,

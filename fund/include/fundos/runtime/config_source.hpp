@@ -57,5 +57,6 @@ struct FetchResult {
 /// loaded with load_config_text (relative paths against the current folder), and messages name
 /// "LABEL#SERVICE". config.source is that name.
 [[nodiscard]] LoadResult load_config_source(const std::string& address);
+[[nodiscard]] LoadResult load_config_source(const std::string& address, const LoadOptions& options);
 
 }  // namespace fundos::runtime

@@ -7,8 +7,13 @@
 // (run_report.hpp SPEC): the number of points, the last point, the peak and the largest
 // drawdown, and the returns' mean and sum of squared deviations (Welford's one-pass method).
 //
-// Memory: the buffer (kBufferBytes) and one EquityFigures per scope, both allocated by open();
-// record() never allocates, whatever the number of steps.
+// record() only copies the step's points; catch_up() turns them into rows and figures, a few
+// steps at a time, so that the Fund can do that while it waits for agents (and record() does it
+// when kPendingSteps are waiting). finish() catches up first.
+//
+// Memory: the buffer (kBufferBytes), the pending points (kPendingSteps steps) and one
+// EquityFigures per scope, all allocated by open(); record() never allocates, whatever the number
+// of steps.
 //
 // A killed run leaves equity.csv.tmp behind; the name is fixed so that the resumed run (which
 // replays the journal's steps through a fresh engine, and so through record() again) truncates
@@ -94,9 +99,16 @@ public:
     /// open() was called (whatever its outcome).
     [[nodiscard]] bool opened() const noexcept { return opened_; }
 
-    /// One step's points (the fund's, then each agent's): an equity.csv row and the figures.
-    /// Never allocates; writes when the buffer is full. Ignored before open() and after finish().
+    /// Steps recorded and not yet caught up with, at most.
+    static constexpr std::size_t kPendingSteps = 64;
+
+    /// One step's points (the fund's, then each agent's), for an equity.csv row and the figures.
+    /// Never allocates; catches up when kPendingSteps are pending. Ignored before open() and
+    /// after finish().
     void record(std::span<const engine::EquityPoint> fund_then_agents) noexcept;
+    /// Makes the rows and figures of up to `max_steps` pending steps, oldest first; writes when
+    /// the buffer is full. Returns whether steps are still pending.
+    bool catch_up(std::size_t max_steps) noexcept;
 
     /// The first failure (open, write), sticky; ok otherwise.
     [[nodiscard]] const Status& status() const noexcept { return status_; }
@@ -105,11 +117,13 @@ public:
     /// folder. Returns status() when an earlier write had failed (the file is then removed).
     [[nodiscard]] Status finish();
 
+    /// The figures of the steps caught up with: all of them after finish().
     [[nodiscard]] const EquitySummary& summary() const noexcept { return summary_; }
     /// Heap bytes held (the buffer's capacity and the scopes'): fixed from open() on.
     [[nodiscard]] std::size_t heap_bytes() const noexcept;
 
 private:
+    void add_row(std::span<const engine::EquityPoint> fund_then_agents) noexcept;
     void flush() noexcept;
     void fail(Status status) noexcept;
     void append_money(abi::Money value) noexcept;
@@ -128,6 +142,10 @@ private:
     std::uint64_t date_day_ = UINT64_MAX;
     char date_text_[11] = {};
     EquitySummary summary_;
+    std::vector<engine::EquityPoint> pending_;  ///< kPendingSteps rows of columns_ points
+    std::vector<std::size_t> pending_counts_;   ///< the points each pending step brought
+    std::size_t pending_head_ = 0;              ///< the oldest pending step
+    std::size_t pending_steps_ = 0;             ///< steps in pending_ (caught up or not)
     Status status_;
 };
 

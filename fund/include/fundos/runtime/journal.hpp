@@ -87,8 +87,10 @@ struct JournalOptions {
 };
 
 /// Appends records to a journal file. Single-threaded. append() only copies into a buffer (no
-/// system call, no allocation once the buffer has reached its working size); commit() writes the
-/// buffer with write(2) (and fdatasync with JournalOptions::sync).
+/// system call, no allocation once the buffer has reached its working size); seal() computes the
+/// CRCs of appended records, a bounded amount at a time, so that the Fund can do it while it
+/// waits for agents; commit() seals what is left and writes the buffer with write(2) (and
+/// fdatasync with JournalOptions::sync).
 class JournalWriter {
 public:
     JournalWriter() = default;
@@ -103,6 +105,11 @@ public:
     /// Adds one record to the buffer. A failure (payload over kMaxRecordPayload, no memory, not
     /// open) is sticky and reported by the next commit(); nothing after it is written.
     void append(engine::RecordType type, std::span<const std::byte> payload) noexcept;
+
+    /// Computes the CRCs of appended records not yet sealed, at least one record's and about
+    /// `max_bytes` of records at most. Returns whether some are left unsealed. Optional:
+    /// commit() seals every record before it writes.
+    bool seal(std::size_t max_bytes) noexcept;
 
     /// Writes the buffered records. After an error the journal stays failed (its end may hold a
     /// partial step, which a reader sees as a torn tail).
@@ -128,6 +135,7 @@ private:
     bool sync_ = false;
     std::vector<std::byte> buffer_;  // buffer_.size() is the capacity; used_ bytes are in use
     std::size_t used_ = 0;
+    std::size_t sealed_ = 0;         // bytes of the buffer whose records have their CRC
     std::uint64_t next_index_ = 0;
     std::uint64_t committed_bytes_ = 0;
     std::string failure_;            // sticky error

@@ -111,6 +111,14 @@ public:
         }
     }
 
+    /// The instrument rows `slot` may name in its intents from now on (bit i: row i; the
+    /// validator refuses others INSTRUMENT_NOT_MAPPED): the Fund's mapping changed while running.
+    void set_mapped_instruments(std::uint16_t slot, std::uint64_t rows) noexcept {
+        if (slot < config_.agents.size()) {
+            config_.agents[slot].mapped_instruments = rows;
+        }
+    }
+
     /// Sample every attached agent's heartbeat at `now_ns` (CLOCK_MONOTONIC).
     void check_liveness(std::uint64_t now_ns) noexcept;
 

@@ -70,7 +70,8 @@ typedef enum fundos_error {
     FUNDOS_E_QUARANTINED = -19,      /**< The Fund quarantined this agent; its intents are no longer read. */
     FUNDOS_E_DISCONNECTED = -20,     /**< The Fund hung up the agent's socket (stopped or crashed). */
     FUNDOS_E_RANGE = -21,            /**< A number is NaN, infinite or does not fit the fixed-point type. */
-    FUNDOS_E_LAST_ = -22             /**< Not an error: one below the last code, for iterating. */
+    FUNDOS_E_CONFIG = -22,           /**< The agent's configuration cannot be read or is invalid (<fundos/config.h>). */
+    FUNDOS_E_LAST_ = -23             /**< Not an error: one below the last code, for iterating. */
 } fundos_error;
 
 /** A sentence describing `code` (0 or a fundos_error value); never NULL. Static storage;
@@ -140,7 +141,10 @@ int fundos_wait_policy_parse(const char *text, fundos_wait_policy *out);
  *  starts: FUNDOS_SOCKET, FUNDOS_AGENT_ID (a whole number >= 1) and FUNDOS_WAKE (spin, busy or
  *  futex). A variable that is unset or empty leaves its field as it is; socket_path then points
  *  into the environment. 0, or FUNDOS_E_INVALID_ARGUMENT with a sentence naming the variable in
- *  `why`; nothing is changed then. Not thread-safe (getenv). */
+ *  `why`; nothing is changed then. Not thread-safe (getenv). The agent's configuration, which
+ *  `fundos run` names in FUNDOS_CONFIG and FUNDOS_SERVICE, is read by
+ *  fundos_agent_config_load_env() (<fundos/config.h>, library fundos_agent_config, which this
+ *  library does not depend on); fundos_attach_options_from_config() then sets agent_id. */
 int fundos_attach_options_from_env(fundos_attach_options *options, char *why, size_t why_len);
 
 /* ---- attach / detach */

@@ -23,7 +23,8 @@ Example::
 Errors are :class:`FundosError` subclasses with a sentence for the user: :class:`AttachRefused`
 (with the Fund's ``status`` and ``fund_message``), :class:`AbiMismatch`, :class:`ConnectFailed`,
 :class:`BadRegion`, :class:`RingFull`, :class:`ReportsLost`, :class:`Quarantined`,
-:class:`Disconnected`, :class:`Timeout`, :class:`FixedPointError`, ...
+:class:`Disconnected`, :class:`Timeout`, :class:`FixedPointError`, :class:`AgentConfigError` (an
+agent's configuration, :func:`fundos.config.agent_config`), ...
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from fundos._agent import Agent, RingFullPolicy, WaitPolicy
 from fundos._errors import (
     ERROR_TABLE,
     AbiMismatch,
+    AgentConfigError,
     AttachError,
     AttachRefused,
     BadRegion,
@@ -116,6 +118,7 @@ __all__ = [
     "AbiMismatch",
     "Account",
     "Agent",
+    "AgentConfigError",
     "AgentState",
     "AgentStatus",
     "AgentView",

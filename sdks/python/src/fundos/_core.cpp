@@ -27,6 +27,7 @@
 #include <vector>
 
 #include <fundos/agent.h>
+#include <fundos/config.h>
 
 #include "agent_binding.h"  // sdks/c/src: the C SDK's functions for this binding
 
@@ -826,6 +827,37 @@ PYBIND11_MODULE(_core, m) {
     m.def(
         "error_attach_status", [](int code) { return static_cast<int>(fundos_error_attach_status(code)); },
         py::arg("code"), "The Fund's AttachStatus behind a refusal code, or 0.");
+    m.def(
+        "agent_config",
+        [](const std::string& address, const std::string& service) {
+            // The C SDK's fundos_agent_config_load (the Fund's loader): (code, message, the
+            // agent's JSON view, its source). Reading a database may block: without the GIL.
+            // Texts are decoded with "replace": a path in a message may be any bytes.
+            fundos_agent_config* config = nullptr;
+            std::string message(64 * 1024, '\0');
+            int rc;
+            {
+                py::gil_scoped_release release;
+                rc = fundos_agent_config_load(address.c_str(), service.c_str(), &config, message.data(),
+                                              message.size());
+            }
+            const auto text = [](const char* s) {
+                PyObject* str = PyUnicode_DecodeUTF8(s, static_cast<Py_ssize_t>(std::strlen(s)), "replace");
+                if (str == nullptr) {
+                    throw py::error_already_set();
+                }
+                return py::reinterpret_steal<py::str>(str);
+            };
+            if (rc != FUNDOS_OK) {
+                return py::make_tuple(rc, text(message.c_str()), py::str(), py::str());
+            }
+            const std::unique_ptr<fundos_agent_config, void (*)(fundos_agent_config*)> owned(config,
+                                                                                             fundos_agent_config_free);
+            return py::make_tuple(rc, py::str(), text(fundos_agent_config_json(config)),
+                                  text(fundos_agent_config_source(config)));
+        },
+        py::arg("address"), py::arg("service"),
+        "fundos_agent_config_load(): (code, message, the agent's view as JSON, its source).");
     m.def(
         "validate_options",
         [](const std::string& socket_path, uint32_t agent_id, int wait, uint32_t spin_count, uint32_t yield_count,

@@ -37,6 +37,7 @@ def set_report_types(report: type[tuple[object, ...]], kinds: Sequence[object | 
 def set_intent_types(kind: type[object], kind_names: dict[str, int], side: type[object], side_names: dict[str, int],
                      order_type: type[object], order_type_names: dict[str, int], time_in_force: type[object],
                      time_in_force_names: dict[str, int]) -> None: ...
+def agent_config(address: str, service: str) -> tuple[int, str, str, str]: ...
 def validate_options(
     socket_path: str,
     agent_id: int,

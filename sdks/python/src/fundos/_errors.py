@@ -11,6 +11,7 @@ from __future__ import annotations
 from fundos_abi import AttachStatus
 
 from fundos import _core
+from fundos.config.errors import ConfigError
 
 
 class FundosError(Exception):
@@ -133,6 +134,13 @@ class FixedPointError(FundosError, ValueError):
     """A number is NaN, infinite or does not fit its fixed-point ABI type."""
 
 
+class AgentConfigError(FundosError, ConfigError):
+    """An agent's configuration cannot be read or is invalid (:func:`fundos.config.agent_config`):
+    a bad address or service, an unreachable database, an invalid configuration, no such agent.
+    The message is the Fund's loader's, naming the source (never a password) and the service or
+    field. Also a :class:`fundos.config.ConfigError` (``exit_code`` 2: bad input)."""
+
+
 _NAMES: dict[int, str] = {code: name for code, name, _text in _core.error_codes()}
 
 ERROR_TABLE: dict[str, type[FundosError]] = {
@@ -157,6 +165,7 @@ ERROR_TABLE: dict[str, type[FundosError]] = {
     "FUNDOS_E_QUARANTINED": Quarantined,
     "FUNDOS_E_DISCONNECTED": Disconnected,
     "FUNDOS_E_RANGE": FixedPointError,
+    "FUNDOS_E_CONFIG": AgentConfigError,
 }
 """The C SDK's error names (``fundos_error_name()``) and the exception each one raises. Every C
 code but FUNDOS_OK has a row (checked at import)."""

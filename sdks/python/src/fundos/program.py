@@ -10,18 +10,27 @@ way for every agent::
     args = fundos.program.parse_agent_arguments(parser, argv)
     return fundos.program.run_agent("my_agent", args, MyStrategy(args.window))
 
-The loop: wait for a snapshot newer than the last (heartbeating while none comes), read the
-reports, call ``step``, then END_OF_ANSWER for that snapshot and a heartbeat. It ends when the
-Fund hangs up (exit 0), on SIGTERM/SIGINT (0), after ``--max-snapshots`` (0), when the agent
-cannot attach (1) or is quarantined (1). Usage errors exit 2 through argparse.
+Before attaching, the agent reads its own configuration from the Fund's configuration source
+(:func:`fundos.config.agent_config`, ``args.agent_config``) when it has an address for it: its
+id, its instruments, its limits. The loop: wait for a snapshot newer than the last (heartbeating
+while none comes), read the reports, call ``step``, then END_OF_ANSWER for that snapshot and a
+heartbeat. It ends when the Fund hangs up (exit 0), on SIGTERM/SIGINT (0), after
+``--max-snapshots`` (0), when the agent cannot attach (1) or is quarantined (1). Usage errors and
+a configuration that cannot be read exit 2 (through argparse).
 
 Options every agent takes (``fundos run`` sets the environment variables):
 
 - ``--socket PATH`` (FUNDOS_SOCKET): the Fund's socket, ``<run-dir>/fund.sock``;
-- ``--agent-id N`` (FUNDOS_AGENT_ID): this agent's configured id;
-- ``--wait spin|busy|futex`` (FUNDOS_WAKE, else spin): how to wait for snapshots;
-- ``--instruments LIST`` (FUNDOS_INSTRUMENTS): symbols or ids to trade, comma-separated; without
-  it, every instrument less those the Fund rejects as INSTRUMENT_NOT_MAPPED (:class:`Universe`);
+- ``--config ADDRESS`` (FUNDOS_CONFIG) and ``--service FUND/AGENT`` (FUNDOS_SERVICE): where the
+  Fund's configuration is (a JSON file, ``sqlite:...``, ``postgresql://...``) and this agent's
+  service id in it;
+- ``--agent-id N`` (FUNDOS_AGENT_ID, else the configured id): this agent's configured id;
+- ``--wait spin|busy|futex`` (FUNDOS_WAKE, else the configured wake, else spin): how to wait for
+  snapshots;
+- ``--instruments LIST``: symbols or ids to trade, comma-separated, among the configured ones;
+  without it, every instrument mapped to the agent by its configuration, or without a
+  configuration every instrument less those the Fund rejects as INSTRUMENT_NOT_MAPPED
+  (:class:`Universe`);
 - ``--max-snapshots N``: stop after N snapshots (0: never);
 - ``--quiet``: print only the final summary.
 """
@@ -34,7 +43,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import FrameType
 from typing import Protocol
@@ -42,8 +51,9 @@ from typing import Protocol
 from fundos_abi import RejectReason, ReportKind
 
 from fundos._agent import Agent
-from fundos._errors import Disconnected, FundosError, Interrupted, Quarantined, ReportsLost, Timeout
+from fundos._errors import AgentConfigError, Disconnected, FundosError, Interrupted, Quarantined, ReportsLost, Timeout
 from fundos._types import Instrument, Report, Snapshot
+from fundos.config.agent import AgentConfig, agent_config
 
 HEARTBEAT_EVERY = 0.5
 """Seconds between heartbeats while no snapshot comes (a Fund's lease is longer)."""
@@ -67,24 +77,36 @@ def agent_arguments(doc: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0] if doc else None)
     parser.add_argument("--socket", default=os.environ.get("FUNDOS_SOCKET"),
                         help="the Fund's socket, <run-dir>/fund.sock (default: $FUNDOS_SOCKET)")
+    parser.add_argument("--config", metavar="ADDRESS", default=os.environ.get("FUNDOS_CONFIG") or None,
+                        help="the Fund's configuration: a JSON file, sqlite:... or postgresql://...; read "
+                             "before attaching (default: $FUNDOS_CONFIG)")
+    parser.add_argument("--service", metavar="FUND/AGENT", default=os.environ.get("FUNDOS_SERVICE") or None,
+                        help="this agent's service id in the configuration (default: $FUNDOS_SERVICE)")
     parser.add_argument("--agent-id", type=int, default=_env_int("FUNDOS_AGENT_ID"),
-                        help="this agent's configured id (default: $FUNDOS_AGENT_ID)")
-    parser.add_argument("--wait", choices=["spin", "busy", "futex"],
-                        default=os.environ.get("FUNDOS_WAKE") or "spin",
-                        help="how to wait for snapshots (default: $FUNDOS_WAKE, else spin)")
-    parser.add_argument("--instruments", default=os.environ.get("FUNDOS_INSTRUMENTS", ""),
-                        help="comma-separated symbols or ids to trade (default: $FUNDOS_INSTRUMENTS, "
-                             "else every instrument mapped to this agent)")
+                        help="this agent's configured id (default: $FUNDOS_AGENT_ID, else the configuration's)")
+    parser.add_argument("--wait", choices=["spin", "busy", "futex"], default=os.environ.get("FUNDOS_WAKE") or None,
+                        help="how to wait for snapshots (default: $FUNDOS_WAKE, else the configured wake, "
+                             "else spin)")
+    parser.add_argument("--instruments", default="",
+                        help="comma-separated symbols or ids to trade, among the configured ones (default: "
+                             "every instrument mapped to this agent)")
     parser.add_argument("--max-snapshots", type=int, default=0, help="stop after this many (0: never)")
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     return parser
 
 
 def parse_agent_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """Parse, and check the common options (argparse exits 2 with a usage message on an error)."""
+    """Parse, check the common options, and read the agent's configuration when there is an address
+    for it (``args.agent_config``: an :class:`~fundos.config.AgentConfig`, or None). argparse exits
+    2 with a message on an error, a configuration that cannot be read included."""
     args = parser.parse_args(argv)
-    if args.wait not in ("spin", "busy", "futex"):  # a bad $FUNDOS_WAKE skips argparse's choices
+    if args.wait not in (None, "spin", "busy", "futex"):  # a bad $FUNDOS_WAKE skips argparse's choices
         parser.error(f"FUNDOS_WAKE must be spin, busy or futex, not {args.wait!r}")
+    args.agent_config = None
+    if args.config:
+        args.agent_config = _read_configuration(parser, args)
+    if args.wait is None:
+        args.wait = args.agent_config.wake if args.agent_config is not None else "spin"
     if not args.socket:
         parser.error("no socket: give --socket or set FUNDOS_SOCKET")
     if args.agent_id is None or args.agent_id < 1:
@@ -94,17 +116,55 @@ def parse_agent_arguments(parser: argparse.ArgumentParser, argv: list[str] | Non
     return args
 
 
+def _tokens(text: str) -> list[str]:
+    return [token.strip() for token in text.split(",") if token.strip()]
+
+
+def _read_configuration(parser: argparse.ArgumentParser, args: argparse.Namespace) -> AgentConfig:
+    """The agent's configuration (``--config``, ``--service``), checked against ``--agent-id`` and
+    ``--instruments``; argparse's exit 2 with the message when it cannot be read or disagrees."""
+    if not args.service:
+        parser.error("--config needs --service FUND/AGENT (or FUNDOS_SERVICE): this agent's service id")
+    try:
+        config = agent_config(args.config, args.service)
+    except AgentConfigError as error:
+        parser.exit(2, f"{parser.prog}: {error}\n")
+    if args.agent_id is None:
+        args.agent_id = config.agent_id
+    elif args.agent_id != config.agent_id:
+        parser.error(f"agent id {args.agent_id} is not the id of {config.service}, which is {config.agent_id} "
+                     f"in {config.source}")
+    for token in _tokens(args.instruments):
+        if config.instrument(token) is None and not (token.isdigit() and config.instrument(int(token))):
+            parser.error(f"--instruments: {token} is not one of the instruments of {config.service} in "
+                         f"{config.source} ({', '.join(config.symbols) or 'none'})")
+    return config
+
+
 @dataclass
 class Universe:
-    """The instruments an agent trades: a list given by the operator, or all of them less the
-    ones the Fund said are not mapped to this agent (learnt from INSTRUMENT_NOT_MAPPED reports)."""
+    """The instruments an agent trades: those its configuration maps to it (``configured``, when
+    it read it), narrowed to the operator's list when there is one; without a configuration the
+    operator's list, or all of them less the ones the Fund said are not mapped to this agent
+    (learnt from INSTRUMENT_NOT_MAPPED reports)."""
 
     wanted: frozenset[str]
     not_mapped: set[int] = field(default_factory=set)
+    configured: frozenset[int] | None = None
+    """The ids of the configured instruments; None: no configuration was read."""
 
     @classmethod
     def parse(cls, text: str) -> Universe:
-        return cls(frozenset(token.strip() for token in text.split(",") if token.strip()))
+        return cls(frozenset(_tokens(text)))
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> Universe:
+        """``--instruments`` within the configured instruments (``args.agent_config``, if read)."""
+        universe = cls.parse(args.instruments)
+        config = getattr(args, "agent_config", None)
+        if isinstance(config, AgentConfig):
+            universe = replace(universe, configured=frozenset(i.instrument_id for i in config.instruments))
+        return universe
 
     def learn(self, report: Report) -> None:
         if report.kind is ReportKind.REJECTED and report.reason == RejectReason.INSTRUMENT_NOT_MAPPED:
@@ -112,6 +172,8 @@ class Universe:
 
     def trades(self, instrument: Instrument) -> bool:
         if instrument.instrument_id in self.not_mapped:
+            return False
+        if self.configured is not None and instrument.instrument_id not in self.configured:
             return False
         return not self.wanted or instrument.symbol in self.wanted or str(instrument.instrument_id) in self.wanted
 
@@ -165,6 +227,10 @@ def run_agent(name: str, args: argparse.Namespace, strategy: Strategy, banner: s
         return 1
     if not args.quiet:
         print(f"{name}: attached as agent {args.agent_id}" + (f"; {banner}" if banner else ""), flush=True)
+        config = getattr(args, "agent_config", None)
+        if isinstance(config, AgentConfig):
+            print(f"{name}: {config.service} from {config.source}: instruments {', '.join(config.symbols) or 'none'}",
+                  flush=True)
     exit_code = 0
     snapshots = 0
     seq = 0

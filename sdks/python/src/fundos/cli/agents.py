@@ -11,9 +11,15 @@ environment of `fundos run` plus:
     FUNDOS_WAKE         spin | busy | futex
     FUNDOS_RUN_DIR      the run folder (absolute)
     FUNDOS_AGENT_NAME   the agent's configured name
-    FUNDOS_INSTRUMENTS  the symbols mapped to it, comma-separated (from the Fund's ready event,
-                        else from the configuration file's agents[].instruments)
+    FUNDOS_CONFIG       the configuration's address the Fund was started with, valid from any
+                        folder (a file's path and a relative sqlite: path made absolute)
+    FUNDOS_SERVICE      the agent's service id, FUND/AGENT_NAME
     PYTHONUNBUFFERED=1  so a Python agent's log is current
+
+An agent reads its own configuration (its instruments, limits) from FUNDOS_CONFIG as
+FUNDOS_SERVICE: ``fundos.config.agent_config`` (Python), ``fundos_agent_config_load_env``
+(C, <fundos/config.h>); ``fundos.program`` does it before attaching. FUNDOS_CONFIG and
+FUNDOS_SERVICE are left out when the Fund's ready event does not name the Fund.
 
 When `fundos run` itself runs in a virtual environment, that environment's ``bin`` folder is put
 first on the agents' PATH, so ``python3`` in a command is the interpreter that has ``fundos``.
@@ -55,14 +61,16 @@ def working_dir(spec: AgentSpec, config_dir: Path) -> Path:
     return config_dir / spec.working_dir if spec.working_dir else config_dir
 
 
-def environment(spec: AgentSpec, ready: Ready, base: Mapping[str, str]) -> dict[str, str]:
+def environment(spec: AgentSpec, ready: Ready, base: Mapping[str, str], config: str = "") -> dict[str, str]:
+    """The agent's environment; ``config``: the configuration's address for FUNDOS_CONFIG."""
     env = dict(base)
     env.update(FUNDOS_SOCKET=str(ready.socket), FUNDOS_AGENT_ID=str(spec.id), FUNDOS_WAKE=spec.wake,
                FUNDOS_RUN_DIR=str(ready.run_dir), FUNDOS_AGENT_NAME=spec.name, PYTHONUNBUFFERED="1")
-    if spec.instruments:
-        env["FUNDOS_INSTRUMENTS"] = ",".join(spec.instruments)
+    if config and ready.fund:
+        env.update(FUNDOS_CONFIG=config, FUNDOS_SERVICE=f"{ready.fund}/{spec.name}")
     else:
-        env.pop("FUNDOS_INSTRUMENTS", None)
+        env.pop("FUNDOS_CONFIG", None)
+        env.pop("FUNDOS_SERVICE", None)
     if sys.prefix != sys.base_prefix:  # in a venv: its python3 first
         venv_bin = str(Path(sys.executable).parent)
         path = env.get("PATH", os.defpath).split(os.pathsep)
@@ -72,12 +80,13 @@ def environment(spec: AgentSpec, ready: Ready, base: Mapping[str, str]) -> dict[
 
 
 def start(spec: AgentSpec, ready: Ready, config_dir: Path, base_env: Mapping[str, str],
-          restart_note: str = "") -> AgentProcess:
+          restart_note: str = "", config: str = "") -> AgentProcess:
     """Start one agent; :class:`CliError` naming the agent when it cannot be started. A restart
-    (``restart_note`` not empty) appends to the agent's log after a line saying why."""
+    (``restart_note`` not empty) appends to the agent's log after a line saying why. ``config``:
+    the configuration's address for the agent (FUNDOS_CONFIG)."""
     log = log_path(ready.run_dir, spec.name)
     cwd = working_dir(spec, config_dir)
-    env = environment(spec, ready, base_env)
+    env = environment(spec, ready, base_env, config)
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab" if restart_note else "wb") as out:

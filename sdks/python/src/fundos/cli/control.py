@@ -7,6 +7,8 @@ on one line and reads one JSON line back, then the Fund closes the connection.
                            "nav","agents":[{"id","name","status","equity","position_count",...}],...}
     {"cmd":"kill_switch","scope":"fund"|"agent"|"instrument","id":N|"SYMBOL","on":true|false}
                       ->  {"ok":true,"applies_at_step":K} | {"ok":false,"error":"..."}
+    {"cmd":"reload"}  ->  {"ok":true,"request":N}   (`fundos config set`: re-read the configuration)
+    {"cmd":"config"}  ->  {"ok":true,"source","hash","config":"<the running configuration>"}
 """
 
 from __future__ import annotations
@@ -102,7 +104,17 @@ def format_status(answer: Mapping[str, object], socket_path: Path) -> str:
             figures.append(f"{key.replace('_', ' ')} {_cell(answer[key])}")
     if figures:
         lines.append("  ".join(figures))
-    shown = ("ok", "name", "step", "events", "total_events", "clock", "trading_state", "nav", "agents")
+    config = answer.get("config")
+    if isinstance(config, Mapping):
+        lines.append(f"config    {config.get('source', '?')} (hash {config.get('hash', '?')})")
+        last = config.get("last")
+        if isinstance(last, Mapping):
+            status = last.get("status")
+            when = (f" from step {last.get('applies_from_step')}" if status == "applied"
+                    else f" after step {last.get('after_step')}" if status == "rejected" else "")
+            why = f": {last.get('error')}" if status == "rejected" else ""
+            lines.append(f"last change ({last.get('trigger', '?')}): {status}{when}{why}")
+    shown = ("ok", "name", "step", "events", "total_events", "clock", "trading_state", "nav", "agents", "config")
     for key, value in answer.items():
         if key not in shown and not isinstance(value, list | dict):
             lines.append(f"{key.replace('_', ' ')}: {_cell(value)}")

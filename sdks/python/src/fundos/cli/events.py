@@ -1,6 +1,6 @@
 """The Fund's machine-readable output: `fund run` prints one JSON object per line on stdout.
 
-    {"event":"ready","run_dir":D,"socket":S,"control":C,"total_events":N,
+    {"event":"ready","fund":F,"run_dir":D,"socket":S,"control":C,"total_events":N,
      "agents":[{"id":1,"name":"ma","command":["python3","x.py"],"working_dir":"/abs","wake":"spin"}]}
     {"event":"agent","agent_id":1,"what":"attached"|"dead"|"detached"|"late"|"silent"|"quarantined","detail":"..."}
     {"event":"progress","step":K,"events":E,"total_events":N,"clock":"2024-01-02T14:31:00Z"}
@@ -8,9 +8,10 @@
 
 :func:`parse_line` turns a line into one of the dataclasses here. Unknown fields are ignored,
 unknown events come back as :class:`OtherEvent`, and a line that is not a JSON object as
-:class:`TextLine`, so a newer Fund does not break an older CLI. An agent entry may also carry
-``instruments`` (the symbols or ids mapped to it), which the CLI passes to the agent, and
-``restart`` (``no`` | ``on_failure``) with ``max_restarts``, the launcher's restart policy.
+:class:`TextLine`, so a newer Fund does not break an older CLI. ``fund`` is the Fund's name (the
+first half of each agent's service id ``FUND/AGENT``). An agent entry may also carry
+``instruments`` (the symbols or ids mapped to it) and ``restart`` (``no`` | ``on_failure``) with
+``max_restarts``, the launcher's restart policy.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Ready:
     control: Path
     total_events: int
     agents: tuple[AgentSpec, ...]
+    fund: str = ""
+    """The Fund's name (its service id); empty from a Fund that does not say."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,8 @@ def parse_line(line: str, cwd: Path | None = None) -> Event:
         run_dir = base / _str(data, "run_dir")
         return Ready(run_dir=run_dir, socket=base / _str(data, "socket", str(run_dir / "fund.sock")),
                      control=base / _str(data, "control", str(run_dir / "control.sock")),
-                     total_events=_int(data, "total_events", 0), agents=tuple(_agent(agent) for agent in agents))
+                     total_events=_int(data, "total_events", 0), agents=tuple(_agent(agent) for agent in agents),
+                     fund=_str(data, "fund", ""))
     if kind == "agent":
         return AgentEvent(agent_id=_int(data, "agent_id"), what=_str(data, "what"), detail=_str(data, "detail", ""))
     if kind == "progress":

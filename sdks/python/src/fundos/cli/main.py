@@ -23,7 +23,7 @@ commands:
   kill-switch    turn a kill switch on or off (fund, agent or instrument)
   journal        print a run's journal
   check-config   check a configuration file without running it
-  config         configuration databases: init, import, export, validate, diff (SQLite, PostgreSQL)
+  config         configurations: init, import, export, validate, diff (SQLite, PostgreSQL), set (while running)
   data           market-data tools (runs `fundos-data`)
 
 Run `fundos COMMAND --help` for a command's options."""
@@ -46,8 +46,9 @@ what it does:
   Starts `fund run --config FILE [--run-dir DIR] [--resume]` and reads its events. Once the
   Fund is ready it starts every configured agent that has a command: in its working folder, with stdout and
   stderr in DIR/agents/NAME.log and, in its environment, FUNDOS_SOCKET, FUNDOS_AGENT_ID,
-  FUNDOS_WAKE, FUNDOS_RUN_DIR, FUNDOS_AGENT_NAME and FUNDOS_INSTRUMENTS (the symbols mapped to
-  the agent in the configuration). A progress bar runs on stderr when it is a terminal; otherwise a progress
+  FUNDOS_WAKE, FUNDOS_RUN_DIR, FUNDOS_AGENT_NAME, FUNDOS_CONFIG (the configuration's address,
+  absolute) and FUNDOS_SERVICE (FUND/AGENT_NAME), from which the agent reads its own configuration
+  (its instruments, limits). A progress bar runs on stderr when it is a terminal; otherwise a progress
   line every 5 seconds. When the Fund is done the agents get 5 seconds to exit, then SIGTERM,
   then SIGKILL.
 

@@ -41,7 +41,8 @@ from fundos.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError, UsageError
 from fundos.cli.events import AgentEvent, Done, EventError, OtherEvent, Progress, Ready, TextLine, parse_line
 from fundos.cli.progress import Display, choose_mode
 from fundos.cli.report import format_table, load_report, summary_rows
-from fundos.config.address import is_database_url
+from fundos.config.address import absolute_address, is_database_url
+from fundos.config.errors import ConfigError
 
 AGENT_GRACE = 5.0
 """Seconds the agents get to exit by themselves after the Fund is done."""
@@ -73,6 +74,11 @@ class Runner:
                  resume: bool = False, config_dir: Path | None = None) -> None:
         self.fund = fund
         self.config = config  # a file, or a configuration database's URL (given to the Fund as it is)
+        # ... and to the agents (FUNDOS_CONFIG), valid from their working folders.
+        try:
+            self.agent_config = absolute_address(str(config))
+        except ConfigError:
+            self.agent_config = ""  # a malformed URL: the Fund refuses it and says why
         # Agents' relative working folders are relative to this (a database's are absolute).
         self.config_dir = config_dir if config_dir is not None else Path(config).resolve().parent
         self.run_dir = run_dir
@@ -227,7 +233,7 @@ class Runner:
                                   f"with FUNDOS_SOCKET={ready.socket} FUNDOS_AGENT_ID={spec.id}")
                 continue
             try:
-                started = agent_procs.start(spec, ready, config_dir, os.environ)
+                started = agent_procs.start(spec, ready, config_dir, os.environ, config=self.agent_config)
             except CliError as error:
                 self.outcome.failures.append(str(error))
                 self._stop_fund(f"{error}; stopping the Fund")
@@ -279,7 +285,8 @@ class Runner:
             return False
         note = f"{status}; restart {restarted + 1} of {agent.spec.max_restarts}"
         try:
-            started = agent_procs.start(agent.spec, ready, self.config_dir, os.environ, restart_note=note)
+            started = agent_procs.start(agent.spec, ready, self.config_dir, os.environ, restart_note=note,
+                                        config=self.agent_config)
         except CliError as error:
             self.display.warn(f"fundos run: {error}")
             return False

@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from fundos.config.errors import ConfigError
 
@@ -89,3 +89,17 @@ def parse_address(text: str) -> Address:
     if not rest.startswith(("postgresql://", "postgres://")):
         raise ConfigError(f"{rest}: a PostgreSQL URL starts with postgresql://")
     return Address("postgresql", conninfo=rest, service=service, label=redact(rest))
+
+
+def absolute_address(text: str) -> str:
+    """``text`` made independent of the current folder, for another process in another folder
+    (`fundos run` gives it to the agents as FUNDOS_CONFIG): a file's path made absolute, a
+    ``sqlite:`` URL's path made ``sqlite:///ABSOLUTE`` (its ``#SERVICE`` kept); a PostgreSQL URL
+    as it is. :class:`ConfigError` when a URL is malformed."""
+    if not is_database_url(text):
+        return os.path.abspath(text)
+    address = parse_address(text)
+    if address.kind != "sqlite":
+        return text
+    _, hash_, fragment = text.partition("#")
+    return f"sqlite://{quote(address.path, safe='/')}{hash_}{fragment}"

@@ -1,16 +1,20 @@
 """Any source to the normalized configuration: a file through the Fund's loader; a database
 through its view, then the same loader. The operations of ``fundos config`` (init, import,
-export, validate, diff) are built from these."""
+export, validate, diff, set) are built from these."""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fundos.config.address import Address, parse_address
 from fundos.config.database import check_version, connect, read_document
+from fundos.config.diff import differences
+from fundos.config.edit import apply_to_document, apply_to_file, parse_assignment, path_text
 from fundos.config.errors import EXIT_FAILURE, ConfigError
 from fundos.config.migrate import latest_version, migrate
 from fundos.config.normalize import normalize_file, normalize_text
@@ -99,3 +103,140 @@ def database_address(text: str) -> Address:
     if not address.is_database:
         raise ConfigError(f"{text}: not a database URL (sqlite:///PATH.db, sqlite:PATH.db or postgresql://...)")
     return address
+
+
+@dataclass(frozen=True)
+class Change:
+    """``fundos config set``: a configuration with assignments made, checked, not yet written."""
+
+    address: Address
+    source: str
+    """What messages name: the file, or ``LABEL#SERVICE``."""
+    before: Normalized
+    after: Normalized
+    file_text: str = ""
+    """A file: its new text (its own JSON with the assignments made); empty for a database."""
+    file_was: str = ""
+    """A file: its text when it was read (written only if it still is)."""
+    paths: tuple[tuple[str | int, ...], ...] = ()
+    """The paths assigned, in the normalized form."""
+
+    @property
+    def name(self) -> str:
+        return str(self.after.document["name"])
+
+    @property
+    def changed(self) -> bool:
+        return self.before.text != self.after.text
+
+    @property
+    def lines(self) -> list[str]:
+        """``PATH: OLD -> NEW`` per path assigned whose normalized value changed (a whole list
+        for a list, e.g. an agent's instruments), then any other difference the loader made."""
+        before, after = self.before.document, self.after.document
+        out: list[str] = []
+        for path in dict.fromkeys(self.paths):
+            old, new = _at(before, path), _at(after, path)
+            if old != new:
+                out.append(f"{path_text(path)}: {_json(old)} -> {_json(new)}")
+        if not out and self.changed:
+            out = differences(before, after)
+        return out
+
+
+def _json(value: Any) -> str:
+    """As the Fund spells a value in its messages and journal: compact JSON."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _at(doc: Any, path: tuple[str | int, ...]) -> Any:
+    for token in path:
+        doc = doc[token]
+    return doc
+
+
+def prepare_change(fund: Path, text: str, assignments: list[str]) -> Change:
+    """Reads the configuration at ``text`` (a file or ``URL[#SERVICE]``), makes ``assignments``
+    (``PATH=VALUE``; :mod:`fundos.config.edit`) and checks the result with the Fund's loader.
+    Nothing is written; :class:`ConfigError` (exit status 2) for a bad assignment or an invalid
+    result, naming the source and the field."""
+    before = load(fund, text)
+    doc = before.document
+    parsed = [parse_assignment(a, doc) for a in assignments]
+    address = parse_address(text)
+    if address.is_database:
+        edited = apply_to_document(doc, parsed)
+        after = Normalized(before.source, normalize_text(fund, json.dumps(edited, indent=2), before.source))
+        return Change(address, before.source, before, after, paths=tuple(a.path for a in parsed))
+    path = Path(address.path)
+    try:
+        was = path.read_text(encoding="utf-8")
+        raw = json.loads(was)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{address.path}: cannot read it back as JSON: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{address.path}: not a JSON object")
+    new_text = json.dumps(apply_to_file(raw, doc, parsed), indent=2, ensure_ascii=False) + "\n"
+    after = Normalized(address.path, normalize_text(fund, new_text, address.path, base=path.resolve().parent))
+    return Change(address, before.source, before, after, file_text=new_text, file_was=was,
+                  paths=tuple(a.path for a in parsed))
+
+
+def write_change(fund: Path, change: Change) -> None:
+    """Writes ``change`` whole or not at all: a file through a temporary file in its folder and a
+    rename; a database in one transaction that first checks the service still holds what the
+    change was made from, then replaces it (as import does) and reads it back through the view and
+    the loader, and for PostgreSQL sends ``NOTIFY fundos_config, 'SERVICE'`` in the same
+    transaction (delivered when it commits). :class:`ConfigError` with exit status 1 when the
+    write fails or the source changed meanwhile (nothing written)."""
+    if not change.address.is_database:
+        _write_file(change)
+        return
+    db = connect(change.address)
+    try:
+        with db.transaction():
+            check_version(db, latest_version(db.dialect))
+            if db.dialect == "postgresql":  # one writer at a time per service
+                db.query("SELECT name FROM fund WHERE name = ? FOR UPDATE", [change.name])
+            rows = db.query("SELECT document FROM fundos_config_document WHERE service = ?", [change.name])
+            now = normalize_text(fund, str(rows[0][0]), change.source) if len(rows) == 1 else ""
+            if now != change.before.text:
+                raise ConfigError(f"{change.source}: changed since it was read; nothing was written (run the command "
+                                  "again)", EXIT_FAILURE)
+            write_document(db, change.after.document)
+            rows = db.query("SELECT document FROM fundos_config_document WHERE service = ?", [change.name])
+            back = normalize_text(fund, str(rows[0][0]), change.source) if len(rows) == 1 else ""
+            if back != change.after.text:
+                raise ConfigError(f"{change.source}: the stored configuration does not read back as written; nothing "
+                                  "was changed (a fault of this fundos: please report it)", EXIT_FAILURE)
+            if db.dialect == "postgresql":
+                db.query("SELECT pg_notify(?, ?)", [NOTIFY_CHANNEL, change.name])
+    finally:
+        db.close()
+
+
+NOTIFY_CHANNEL = "fundos_config"
+"""The channel a Fund reading a PostgreSQL configuration LISTENs on; the payload is its service id."""
+
+
+def _write_file(change: Change) -> None:
+    path = Path(change.address.path)
+    try:
+        if path.read_text(encoding="utf-8") != change.file_was:
+            raise ConfigError(f"{path}: changed since it was read; nothing was written (run the command again)",
+                              EXIT_FAILURE)
+        mode = path.stat().st_mode & 0o7777
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.resolve().parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False) as tmp:
+            tmp.write(change.file_text)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        try:
+            os.chmod(tmp.name, mode)
+            os.replace(tmp.name, path.resolve())
+        except OSError:
+            os.unlink(tmp.name)
+            raise
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot write it: {error.strerror or error}; nothing was written",
+                          EXIT_FAILURE) from None
