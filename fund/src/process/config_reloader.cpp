@@ -217,6 +217,23 @@ bool ConfigReloader::take(std::vector<Outcome>& out) {
     return !out.empty();
 }
 
+ConfigReloader::Outcome ConfigReloader::applied(const engine::FundConfig& running, runtime::ConfigDiff diff,
+                                                 engine::ConfigTrigger trigger) {
+    Outcome o;
+    o.kind = Outcome::Kind::kApply;
+    o.trigger = trigger;
+    o.change.status = engine::ConfigChangeStatus::kApplied;
+    o.change.trigger = trigger;
+    o.change.old_hash = runtime::config_hash(running);
+    o.change.entries = diff.entries;
+    o.change.text = diff.text();
+    o.lines = std::move(diff.lines);
+    o.config = running;
+    runtime::apply_config_change(o.config, o.change.entries);
+    o.change.new_hash = runtime::config_hash(o.config);
+    return o;
+}
+
 void ConfigReloader::reload(engine::ConfigTrigger trigger) {
     Outcome o;
     o.trigger = trigger;
@@ -241,14 +258,9 @@ void ConfigReloader::reload(engine::ConfigTrigger trigger) {
         } else if (diff.empty()) {
             o.kind = Outcome::Kind::kUnchanged;
         } else {
-            o.kind = Outcome::Kind::kApply;
-            o.change.status = engine::ConfigChangeStatus::kApplied;
-            o.change.entries = diff.entries;
-            o.change.text = diff.text();
-            o.lines = std::move(diff.lines);
-            o.config = base_;
-            runtime::apply_config_change(o.config, o.change.entries);
-            o.change.new_hash = runtime::config_hash(o.config);
+            const std::uint64_t covers = o.covers;
+            o = applied(base_, std::move(diff), trigger);
+            o.covers = covers;
             base_ = o.config;
             base_hash_ = o.change.new_hash;
         }

@@ -618,18 +618,7 @@ int FundRun::catch_up_config(const engine::FundConfig& source) {
     if (diff.empty()) {
         return 0;
     }
-    ConfigReloader::Outcome outcome;
-    outcome.kind = ConfigReloader::Outcome::Kind::kApply;
-    outcome.trigger = engine::ConfigTrigger::kResume;
-    outcome.change.status = engine::ConfigChangeStatus::kApplied;
-    outcome.change.trigger = engine::ConfigTrigger::kResume;
-    outcome.change.old_hash = runtime::config_hash(config_);
-    outcome.change.entries = diff.entries;
-    outcome.change.text = diff.text();
-    outcome.lines = std::move(diff.lines);
-    outcome.config = config_;
-    runtime::apply_config_change(outcome.config, outcome.change.entries);
-    outcome.change.new_hash = runtime::config_hash(outcome.config);
+    ConfigReloader::Outcome outcome = ConfigReloader::applied(config_, std::move(diff), engine::ConfigTrigger::kResume);
     std::fprintf(stderr, "fund: --resume: %s holds %zu value(s) the journal has not applied; applying them at the "
                          "first step boundary\n", source.source.c_str(), outcome.change.entries.size());
     reloader_.queue(std::move(outcome));

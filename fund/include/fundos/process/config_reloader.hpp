@@ -51,6 +51,10 @@ public:
     /// "listening" or "listen_lost".
     using Notice = std::function<void(const char* what, const std::string& detail)>;
 
+    /// The kApply outcome of a valid, non-empty `diff` against the `running` configuration.
+    [[nodiscard]] static Outcome applied(const engine::FundConfig& running, runtime::ConfigDiff diff,
+                                         engine::ConfigTrigger trigger);
+
     ConfigReloader() = default;
     ~ConfigReloader();
     ConfigReloader(const ConfigReloader&) = delete;
