@@ -1,6 +1,7 @@
 // Risk checks, each firing on its own (one test per reason), the definition of risk-reducing,
 // later intents seeing earlier accepted ones, trading states (loss limits, kill switch), silent
 // policies, and the semantics of TARGET_POSITION / CANCEL / FLATTEN.
+#include <cstring>
 #include <cstdint>
 #include <vector>
 
@@ -450,12 +451,40 @@ TEST(silent_policies) {
 
 TEST(end_of_answer_is_only_journaled) {
     Rig r = primed();
-    r.step(kT0, {end_of_answer(1, 9)});
+    abi::IntentRecord eoa = end_of_answer(1, 9);
+    eoa.client_tag = 77;
+    eoa.snapshot_seq = 1;
+    eoa.commit = 5;  // a ring position: never journaled
+    r.step(kT0, {eoa});
     CHECK(r.sink.for_slot(0).empty());
+    CHECK(r.sink.records<IntentJournalRecord>(RecordType::kIntent).empty());
+    const auto ends = r.sink.records<AnswerEndRecord>(RecordType::kAnswerEnd);
+    REQUIRE(ends.size() == 1);
+    CHECK_EQ(ends[0].slot, 0);
+    CHECK_EQ(ends[0].agent_id, 1u);
+    CHECK_EQ(ends[0].intent_id, 9u);
+    CHECK_EQ(ends[0].client_tag, 77u);
+    // The compact record stands for the whole copy (as journaled: commit 0).
+    abi::IntentRecord journaled = eoa;
+    journaled.commit = 0;
+    const abi::IntentRecord back = answer_end_intent(ends[0]);
+    CHECK(std::memcmp(&back, &journaled, sizeof back) == 0);
+    CHECK_EQ(r.book(0).account.last_intent_id, 9u);
+}
+
+TEST(end_of_answer_with_other_fields_keeps_its_whole_copy) {
+    // The transport refuses such a record; one handed to the engine directly is still journaled
+    // whole, so the journal never loses a byte of an input.
+    Rig r = primed();
+    abi::IntentRecord eoa = end_of_answer(1, 9);
+    eoa.qty = Q(1);
+    CHECK(!is_plain_answer_end(eoa));
+    r.step(kT0, {eoa});
+    CHECK(r.sink.records<AnswerEndRecord>(RecordType::kAnswerEnd).empty());
     const auto intents = r.sink.records<IntentJournalRecord>(RecordType::kIntent);
     REQUIRE(intents.size() == 1);
     CHECK_EQ(intents[0].verdict, 0);
-    CHECK_EQ(r.book(0).account.last_intent_id, 9u);
+    CHECK_EQ(intents[0].intent.qty, Q(1));
 }
 
 FUNDOS_TEST_MAIN

@@ -1263,7 +1263,11 @@ struct Engine::Impl {
         a.last_intent_id = in.intent_id;
         const abi::IntentKind kind = in.kind;
         if (kind == abi::IntentKind::END_OF_ANSWER) {
-            sink.journal(RecordType::kIntent, record_bytes(jr));
+            if (is_plain_answer_end(in)) {
+                sink.journal(RecordType::kAnswerEnd, record_bytes(answer_end_record(slot, step_seq, in)));
+            } else {
+                sink.journal(RecordType::kIntent, record_bytes(jr));
+            }
             return;
         }
         if (!abi::is_valid(kind) || !abi::is_valid(in.side) || !abi::is_valid(in.order_type) ||

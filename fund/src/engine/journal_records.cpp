@@ -114,7 +114,7 @@ struct RecordTypeInfo {
     const char* name;
     std::size_t size;
 };
-constexpr std::array<RecordTypeInfo, 16> kRecordTypes{{
+constexpr std::array<RecordTypeInfo, 17> kRecordTypes{{
     {RecordType::kRunStart, "run_start", sizeof(RunStartRecord)},
     {RecordType::kMarketRange, "market_range", sizeof(MarketRangeRecord)},
     {RecordType::kStepBegin, "step_begin", sizeof(StepBeginRecord)},
@@ -131,6 +131,7 @@ constexpr std::array<RecordTypeInfo, 16> kRecordTypes{{
     {RecordType::kRunEnd, "run_end", sizeof(RunEndRecord)},
     {RecordType::kRefusal, "refusal", sizeof(RefusalRecord)},
     {RecordType::kConfigChange, "config_change", sizeof(ConfigChangeRecord)},  // + entries + text
+    {RecordType::kAnswerEnd, "answer_end", sizeof(AnswerEndRecord)},
 }};
 static_assert([] {
     for (std::size_t i = 0; i < kRecordTypes.size(); ++i) {
@@ -138,7 +139,7 @@ static_assert([] {
             return false;
         }
     }
-    return static_cast<std::size_t>(RecordType::kConfigChange) == kRecordTypes.size();
+    return static_cast<std::size_t>(RecordType::kAnswerEnd) == kRecordTypes.size();
 }(), "kRecordTypes: one row per RecordType, in value order, the last type last");
 
 const RecordTypeInfo* info(RecordType type) noexcept {
@@ -163,6 +164,38 @@ bool record_size_ok(RecordType type, std::span<const std::byte> payload) noexcep
     }
     const auto head = load<ConfigChangeRecord>(payload);
     return payload.size() == fixed + std::size_t{head.entry_count} * sizeof(ConfigChangeEntry) + head.text_size;
+}
+
+bool is_plain_answer_end(const abi::IntentRecord& in) noexcept {
+    abi::IntentRecord kept{};
+    kept.kind = abi::IntentKind::END_OF_ANSWER;
+    kept.intent_id = in.intent_id;
+    kept.snapshot_seq = in.snapshot_seq;
+    kept.agent_id = in.agent_id;
+    kept.client_tag = in.client_tag;
+    kept.commit = in.commit;  // never journaled (see above): whatever it is
+    return std::memcmp(&kept, &in, sizeof in) == 0;
+}
+
+AnswerEndRecord answer_end_record(std::uint16_t slot, abi::Sequence step_seq, const abi::IntentRecord& in) noexcept {
+    AnswerEndRecord r{};
+    r.step_seq = step_seq;
+    r.intent_id = in.intent_id;
+    r.snapshot_seq = in.snapshot_seq;
+    r.client_tag = in.client_tag;
+    r.agent_id = in.agent_id;
+    r.slot = slot;
+    return r;
+}
+
+abi::IntentRecord answer_end_intent(const AnswerEndRecord& r) noexcept {
+    abi::IntentRecord in{};
+    in.kind = abi::IntentKind::END_OF_ANSWER;
+    in.intent_id = r.intent_id;
+    in.snapshot_seq = r.snapshot_seq;
+    in.agent_id = r.agent_id;
+    in.client_tag = r.client_tag;
+    return in;
 }
 
 bool read_config_change(std::span<const std::byte> payload, ConfigChangeView& out) {
@@ -269,6 +302,13 @@ std::string describe_record(RecordType type, std::span<const std::byte> payload)
             return std::move(Line(name).u("first", r.first).u("count", r.count).hex("hash", r.hash).u("last_time",
                                                                                                        r.last_time))
                 .str();
+        }
+        case RecordType::kAnswerEnd: {
+            const auto r = load<AnswerEndRecord>(payload);
+            Line l(name);
+            l.u("seq", r.step_seq).u("slot", r.slot).u("agent", r.agent_id).u("id", r.intent_id);
+            l.kv("kind", "END_OF_ANSWER").u("snapshot", r.snapshot_seq).u("tag", r.client_tag);
+            return std::move(l).str();
         }
         case RecordType::kStepBegin: {
             const auto r = load<StepBeginRecord>(payload);

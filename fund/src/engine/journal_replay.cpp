@@ -94,6 +94,12 @@ std::string replay_journal(Engine& engine, std::span<const JournalEntry> records
                 engine.submit(r.slot, r.intent);
                 break;
             }
+            case RecordType::kAnswerEnd: {
+                AnswerEndRecord r{};
+                (void)load(entry, r);
+                engine.submit(r.slot, answer_end_intent(r));
+                break;
+            }
             case RecordType::kPolicy: {
                 PolicyRecord r{};
                 (void)load(entry, r);

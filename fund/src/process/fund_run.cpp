@@ -792,7 +792,7 @@ void FundRun::collect_answers() {
                 if (outcome.record.kind == abi::IntentKind::END_OF_ANSWER) {
                     answer.answered = outcome.record.snapshot_seq == seq_;
                     if (answer.answered) {
-                        // Journaled too (kIntent, verdict 0): its intent id is consumed, and a
+                        // Journaled too (kAnswerEnd): its intent id is consumed, and a
                         // resumed run must hand the agent the same last_intent_id.
                         answer.pending.push_back(outcome.record);
                         break;

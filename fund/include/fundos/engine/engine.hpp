@@ -181,6 +181,7 @@ enum class RecordType : std::uint16_t {
     kRunEnd = 14,          ///< the run finished (why)
     kRefusal = 15,         ///< a record refused before the engine's checks (transport, void answer)
     kConfigChange = 16,    ///< the running configuration changed (or a change was rejected): old and new values
+    kAnswerEnd = 17,       ///< an agent's END_OF_ANSWER (a kIntent in a quarter of the bytes)
 };
 
 /// Scope of a kill switch or trading state.
