@@ -49,6 +49,7 @@ Exit status: 0 when every target is met, 1 when one is missed, 2 without the dat
 from __future__ import annotations
 
 import argparse
+import array
 import json
 import os
 import shlex
@@ -189,9 +190,22 @@ def pin(pid: int, cpu: int) -> None:
         os.sched_setaffinity(pid, {cpu})
 
 
+def floor_us(tools: dict[str, Path], work: Path) -> float:
+    """The bare C cache-line ping-pong's p50 round trip (bench/cacheline_pingpong.c, FUND_CPU and
+    AGENT_CPU), measured right before a pinned run: this VM's cross-CPU latency moves between runs
+    (0.12 us in one state, 0.33-0.40 us in another), and a lock-step run follows it."""
+    out = work / "floor.bin"
+    run([str(tools["floor"]), "--count", "100000", "--warmup", "10000", "--out", str(out),
+         "--cpus", f"{FUND_CPU},{AGENT_CPU}"])
+    values = array.array("Q")
+    values.frombytes(out.read_bytes())
+    return statistics.median(values) / 1000.0
+
+
 def run_fund(tools: dict[str, Path], work: Path, spec: FundRun) -> dict[str, float]:
     """One run of `fund run` with its agents; the Fund's replay figures, its peak RSS and the
     agents' (summed), and agent 1's step round trip percentiles when `spec.intervals`."""
+    floor = floor_us(tools, work) if spec.pinned else 0.0
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=work))
     # A run at one step per event writes ~400 MB of journal and equity.csv; without a sync the
     # next run's journal writes are throttled by the writeback of the previous run's pages.
@@ -251,6 +265,8 @@ def run_fund(tools: dict[str, Path], work: Path, spec: FundRun) -> dict[str, flo
               "eps": timing["events"] / (timing["wall_ns"] / 1e9), "wall_s": timing["wall_ns"] / 1e9,
               "total_s": total_ns / 1e9, "rss_mb": usage.ru_maxrss / 1024,
               "agents_rss_mb": sum(s["maxrss_kb"] for s in summaries) / 1024}
+    if spec.pinned:
+        result["floor_us"] = floor
     if spec.intervals and summaries and "step_ns" in summaries[0]:
         result.update({f"step_{name}": float(summaries[0]["step_ns"][name]) for name in ("p50", "p99", "p99.9")})
     return result
@@ -387,6 +403,12 @@ def report(args: argparse.Namespace, rows: dict[str, Row], scaling: dict[int, Ro
                      f"| {ratio_cell(row, python)} | {cell(row, 'rss_mb', '.0f')} | {agents_rss} "
                      f"| {cell(row, 'total_s', '.2f')} | {target} | {verdict} |")
     lines.append("")
+    for row in rows.values():
+        if row.runs and "floor_us" in row.runs[0]:
+            per_run = ", ".join(f"{eps_text(r['eps'])} at {r['floor_us']:.2f} us" for r in row.runs)
+            lines += [(f"- {row.label}, run by run, with the cache-line floor (bare C ping-pong p50 between the "
+                       "two CPUs, measured just before the run; this VM moves between about 0.12 us and 0.33-0.40 "
+                       f"us, and a lock-step run follows it): {per_run}")]
     for peer in PEERS:
         if peer.key in rows:
             lines += [f"- {peer_note(peer, rows[peer.key])}"]
@@ -499,7 +521,8 @@ def main(argv: list[str] | None = None) -> int:
     out = BUILD / "bench"
     tools = {"fund": BUILD / "fund" / "fund", "data": BUILD / "fund" / "fundos-data",
              "agent": compile_c(cc, [ROOT / "bench/agents/replay_agent.c"], out / "replay_agent", agent_sdk=True),
-             "repeat": compile_c(cc, [ROOT / "bench/fmd_repeat.c"], out / "fmd_repeat")}
+             "repeat": compile_c(cc, [ROOT / "bench/fmd_repeat.c"], out / "fmd_repeat"),
+             "floor": compile_c(cc, [ROOT / "bench/cacheline_pingpong.c"], out / "cacheline_pingpong")}
     lengths = [1, 4] if args.quick else [1, 4, 16]
     first = f" (first {agent_steps} events)" if agent_steps else ""
     peer_first = f" (first {args.peer_events} events)" if args.peer_events else ""
@@ -540,7 +563,8 @@ def main(argv: list[str] | None = None) -> int:
             for key, spec in plan.items():
                 result = run_fund(tools, work, spec)
                 rows[key].runs.append(result)
-                print(f"{tag} {key}: {eps_text(result['eps'])} events/s, {result['rss_mb']:.0f} MB", flush=True)
+                floor = f", floor {result['floor_us']:.2f} us" if "floor_us" in result else ""
+                print(f"{tag} {key}: {eps_text(result['eps'])} events/s, {result['rss_mb']:.0f} MB{floor}", flush=True)
             for n, spec in scaling_plan.items():
                 result = run_fund(tools, work, spec)
                 scaling[n].runs.append(result)

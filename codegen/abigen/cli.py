@@ -20,7 +20,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = """\
 Compiles the FundOS shared-memory ABI spec (schema/abi.yaml) into C++ and C headers, a Python
 ctypes module, a reference document, layout-assertion tests and golden byte images, and proves
-that every compiler lays the structs out exactly as the spec says."""
+that every compiler lays the structs out exactly as the spec says. Wire messages (`messages:`)
+get encoders and decoders in C++, C and Python, with golden byte images of their own."""
 
 EPILOG = """\
 commands:
@@ -29,7 +30,7 @@ commands:
   check      fail, naming each file, when --out differs from what generate would write
   verify     parse the generated C and C++ headers with libclang for x86_64 and aarch64 and
              compare every struct's size and alignment and every field's offset and width
-             with the spec
+             with the spec (wire messages: their headers compile and their fields' types match)
   lint       check the spec only; report everything unsafe in shared memory
   compat     compare the spec with a released version (--against: a lock file, a spec file or
              git:REF; default the newest schema/history lock) rule by rule: breaking, compatible
@@ -121,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         spec = load_spec(spec_path)
         if args.command == "lint":
-            print(f"{spec_path}: ok ({len(spec.structs)} structs, layout hash {spec.layout_hash_hex})")
+            wire = f", {len(spec.messages)} wire messages, wire hash {spec.wire_hash_hex}" if spec.messages else ""
+            print(f"{spec_path}: ok ({len(spec.structs)} structs, layout hash {spec.layout_hash_hex}{wire})")
             return EXIT_OK
         if args.command == "generate":
             files = render_all(spec, label)
@@ -166,5 +168,7 @@ def _verify(spec: Spec, out: Path, targets: list[str] | None) -> int:
         print(f"abigen: verify found {len(mismatches)} mismatches", file=sys.stderr)
         return EXIT_FAILED
     fields = sum(len(s.fields) for s in spec.structs)
-    print(f"{out}: {len(spec.structs)} structs, {fields} fields match the spec in C and C++ for {', '.join(chosen)}")
+    wire = f" ({len(spec.messages)} wire messages too)" if spec.messages else ""
+    print(f"{out}: {len(spec.structs)} structs, {fields} fields match the spec in C and C++ for {', '.join(chosen)}"
+          f"{wire}")
     return EXIT_OK

@@ -54,6 +54,11 @@ RESERVED_NAMES: frozenset[str] = frozenset([
     "ABI_ALIGNOF", "LAYOUT",
 ])
 
+# Names the generated wire code (fundos::wire, <prefix>_wire_*, fundos_abi.wire) defines beside the
+# messages, and the methods every generated Python message class has.
+WIRE_RESERVED_NAMES: frozenset[str] = frozenset(["Frame", "MessageId", "WireStatus", "WireError", "Message"])
+WIRE_RESERVED_FIELDS: frozenset[str] = frozenset(["encode", "encode_into", "decode", "decode_from"])
+
 GENERATED_NAME = re.compile(r"^(pad|reserved)_[0-9]+$")
 
 

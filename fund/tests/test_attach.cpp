@@ -38,6 +38,7 @@ namespace {
 constexpr std::uint64_t kLayout10 = 0x583721f99d829586ULL;  // schema/history/abi-1.0.lock.json
 
 bool contains(const char* haystack, const char* needle) { return std::strstr(haystack, needle) != nullptr; }
+bool contains(const char* haystack, const std::string& needle) { return contains(haystack, needle.c_str()); }
 
 std::string make_run_dir() {
     char base[] = "/tmp/fundos-attach-XXXXXX";
@@ -102,6 +103,9 @@ AttachPolicy policy_with(const std::vector<transport::KnownLayout>& layouts,
     return policy;
 }
 
+/// "MAJOR.MINOR" of this build, as the Fund's messages name it.
+const std::string kOwn = std::to_string(abi::ABI_VERSION_MAJOR) + "." + std::to_string(abi::ABI_VERSION_MINOR);
+
 bool peer_closed(int fd) {
     char byte = 0;
     struct pollfd pfd{fd, POLLIN, 0};
@@ -142,15 +146,16 @@ TEST(decide_attach_checks_in_order_with_both_versions_named) {
     r.magic = abi::ATTACH_MAGIC;
     d = transport::decide_attach(r, sizeof(r), peer, policy, 0);
     CHECK(d.status == AttachStatus::VERSION_MISMATCH);
-    CHECK(contains(d.message, "agent ABI 2.0, fund ABI 1.1: majors differ"));
+    CHECK(contains(d.message, "agent ABI 2.0, fund ABI " + kOwn + ": majors differ"));
 
     r = ok;
     r.layout_hash ^= 0xFF;
     d = transport::decide_attach(r, sizeof(r), peer, policy, 0);
     CHECK(d.status == AttachStatus::LAYOUT_MISMATCH);
-    CHECK(contains(d.message, "agent ABI 1.1 layout 0x") && contains(d.message, "fund ABI 1.1 layout 0xe6bbb436684c7629"));
+    CHECK(contains(d.message, "agent ABI " + kOwn + " layout 0x") &&
+          contains(d.message, "fund ABI " + kOwn + " layout 0xe6bbb436684c7629"));
 
-    // An older agent: the negotiated minor is its own; this Fund serves only 1.1 by default...
+    // An older agent: the negotiated minor is its own; this Fund serves only its own by default...
     r = ok;
     r.abi_minor = 0;
     r.layout_hash = kLayout10;
@@ -173,7 +178,7 @@ TEST(decide_attach_checks_in_order_with_both_versions_named) {
     r.layout_hash = 0xDEAD;
     d = transport::decide_attach(r, sizeof(r), peer, policy, 0);
     CHECK(d.status == AttachStatus::LAYOUT_MISMATCH);
-    CHECK(contains(d.message, "agent ABI 1.7") && contains(d.message, "negotiated 1.1"));
+    CHECK(contains(d.message, "agent ABI 1.7") && contains(d.message, "negotiated " + kOwn));
 
     r = ok;
     r.agent_id = 99;
@@ -229,7 +234,9 @@ TEST(refusals_over_the_socket) {
     std::vector<Case> cases;
     abi::AttachRequest r = test::make_request(1);
     r.abi_major = 2;
-    cases.push_back({"version", r, AttachStatus::VERSION_MISMATCH, "agent ABI 2.1, fund ABI 1.1: majors differ"});
+    static const std::string version_message =
+        "agent ABI 2." + std::to_string(abi::ABI_VERSION_MINOR) + ", fund ABI " + kOwn + ": majors differ";
+    cases.push_back({"version", r, AttachStatus::VERSION_MISMATCH, version_message.c_str()});
     r = test::make_request(1);
     r.layout_hash = 0x0123456789ABCDEFULL;
     cases.push_back({"layout", r, AttachStatus::LAYOUT_MISMATCH, "layout 0x0123456789abcdef"});

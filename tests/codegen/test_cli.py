@@ -28,13 +28,21 @@ def struct_names() -> list[str]:
     return list(data["structs"])
 
 
+def message_names() -> list[str]:
+    data = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    return list(data.get("messages", {}))
+
+
 def expected_files() -> set[str]:
-    """What generate writes for schema/abi.yaml, listed independently of abigen.targets."""
+    """What generate writes for schema/abi.yaml, listed independently of abigen.targets: with wire
+    messages, their headers, Python module and golden images too."""
     name = yaml.safe_load(SPEC.read_text(encoding="utf-8"))["abi"]["name"]
+    wire = {f"cpp/{name}/wire.hpp", f"c/{name}/wire.h", f"python/{name}_abi/wire.py"} if message_names() else set()
     return {
         ".abigen", f"cpp/{name}/abi.hpp", f"c/{name}/abi.h", f"python/{name}_abi/__init__.py",
         "docs/ABI.md", "tests/layout_test.cpp", "tests/layout_test.c", "tests/test_abi_layout.py",
         *(f"tests/golden/{struct}.bin" for struct in struct_names()),
+        *(f"tests/golden/{message}.bin" for message in message_names()), *wire,
     }
 
 
@@ -244,7 +252,8 @@ def test_lint_accepts_the_project_spec(abigen: Runner) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     spec = load_spec(SPEC)
-    assert result.stdout == f"{SPEC}: ok ({len(struct_names())} structs, layout hash {spec.layout_hash_hex})\n"
+    wire = f", {len(message_names())} wire messages, wire hash {spec.wire_hash_hex}" if message_names() else ""
+    assert result.stdout == f"{SPEC}: ok ({len(struct_names())} structs, layout hash {spec.layout_hash_hex}{wire})\n"
 
 
 def test_lint_finds_the_project_spec_from_a_subfolder(abigen: Runner) -> None:

@@ -17,6 +17,7 @@ BASE's layout (fund -> agent unless said otherwise):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -121,13 +122,15 @@ def _walk(spec: dict[str, Any], path: str) -> tuple[Any, str]:
 
 
 def set_(path: str, value: Any) -> Edit:
-    """Sets a key; in a field list, `...fields.NAME` replaces that field."""
+    """Sets a key; in a field list, `...fields.NAME` replaces that field. Each application sets a
+    fresh copy of `value`, so a later edit of one pair never changes another's."""
     def edit(spec: dict[str, Any]) -> None:
+        value_copy = copy.deepcopy(value)
         node, key = _walk(spec, path)
         if isinstance(node, list):
-            node[node.index(_child(node, key))] = value
+            node[node.index(_child(node, key))] = value_copy
         else:
-            node[key] = value
+            node[key] = value_copy
     return edit
 
 
@@ -202,6 +205,19 @@ def pair(name: str, expected: str, exit: int, *edits: Edit, base: tuple[Edit, ..
 
 
 MAJOR, MINOR = version("2.0"), version("1.1")
+
+# Wire messages on top of BASE_YAML: Head a header (magic u32 @0, count u16 @4; 6 bytes), Tick id 1
+# (seq u64 @4, price Price @12, kind Kind @20; 21 bytes), Ping id 2 (at u64 @4; 12 bytes).
+WIRE = (
+    set_("wire", {"byte_order": "big", "version": 1}),
+    set_("messages", {
+        "Head": {"fields": [{"name": "magic", "type": "u32"}, {"name": "count", "type": "u16", "unit": "count"}]},
+        "Tick": {"id": 1, "fields": [{"name": "seq", "type": "u64"}, {"name": "price", "type": "Price"},
+                                     {"name": "kind", "type": "Kind"}]},
+        "Ping": {"id": 2, "fields": [{"name": "at", "type": "u64"}]},
+    }),
+)
+WIRE_V2 = set_("wire.version", 2)
 BOTH, FUND_FIRST, AGENTS_FIRST, NONE = ("fund_first", "agents_first"), ("fund_first",), ("agents_first",), ()
 
 PAIRS: list[Pair] = [
@@ -403,6 +419,64 @@ PAIRS: list[Pair] = [
          allow("FIELD_NO_DELETE", "structs.Slot.fields.name", expires="2026-11-25")),
     pair("allow_breaking_unused", "ALLOW_BREAKING_UNUSED allow_breaking[0]", 0,
          allow("FIELD_NO_DELETE", "structs.Slot.fields.zz")),
+    # -- wire messages -------------------------------------------------------------------------
+    pair("wire_unchanged", "", 0, base=WIRE),
+    pair("wire_declared_with_its_first_messages", """
+         MESSAGE_ADDED messages.Head
+         MESSAGE_ADDED messages.Tick
+         MESSAGE_ADDED messages.Ping
+         """, 4, MINOR, *WIRE, orders=BOTH),
+    pair("message_added", "MESSAGE_ADDED messages.Pong", 4, MINOR,
+         set_("messages.Pong", {"id": 3, "fields": [{"name": "at", "type": "u64"}]}), base=WIRE, orders=BOTH),
+    pair("message_deleted", """
+         MESSAGE_NO_DELETE messages.Ping
+         WIRE_VERSION_NOT_BUMPED wire.version
+         """, 24, MAJOR, delete("messages.Ping"), base=WIRE),
+    pair("message_deleted_and_wire_version_changed", """
+         MESSAGE_NO_DELETE messages.Ping
+         WIRE_VERSION_CHANGED wire.version
+         """, 8, MAJOR, delete("messages.Ping"), WIRE_V2, base=WIRE),
+    pair("message_id_changed", """
+         MESSAGE_SAME_ID messages.Ping.id
+         WIRE_VERSION_NOT_BUMPED wire.version
+         """, 24, MAJOR, set_("messages.Ping.id", 7), base=WIRE),
+    pair("message_field_widened", """
+         MESSAGE_FROZEN messages.Ping
+         WIRE_VERSION_CHANGED wire.version
+         """, 8, MAJOR, set_("messages.Ping.fields.at", {"name": "at", "type": "u32"}), WIRE_V2, base=WIRE),
+    pair("message_field_appended", """
+         MESSAGE_FROZEN messages.Tick
+         WIRE_VERSION_NOT_BUMPED wire.version
+         """, 24, MAJOR, insert("messages.Tick.fields", -1, {"name": "size", "type": "u32"}), base=WIRE),
+    pair("message_enum_type_changes_its_width", """
+         ENUM_SAME_TYPE enums.Kind.type
+         FIELD_SAME_TYPE structs.Slot.fields.kind
+         FIELD_SAME_OFFSET structs.Slot.fields.color
+         MESSAGE_FROZEN messages.Tick
+         WIRE_VERSION_NOT_BUMPED wire.version
+         """, 24, MAJOR, set_("enums.Kind.type", "u16"), base=WIRE),
+    pair("message_unit_changed", """
+         MESSAGE_FROZEN messages.Head
+         WIRE_VERSION_NOT_BUMPED wire.version
+         """, 24, MAJOR, set_("messages.Head.fields.count", {"name": "count", "type": "u16", "unit": "bytes"}),
+         base=WIRE),
+    pair("wire_byte_order_changed", """
+         WIRE_SAME_BYTE_ORDER wire.byte_order
+         WIRE_VERSION_NOT_BUMPED wire.version
+         """, 24, MAJOR, set_("wire.byte_order", "little"), base=WIRE),
+    pair("wire_version_changed_alone", "WIRE_VERSION_CHANGED wire.version", 8, MAJOR, WIRE_V2, base=WIRE),
+    pair("message_break_accepted", """
+         MESSAGE_FROZEN messages.Ping [accepted]
+         WIRE_VERSION_CHANGED wire.version [accepted]
+         """, 4, MAJOR, set_("messages.Ping.fields.at", {"name": "at", "type": "u32"}), WIRE_V2,
+         allow("MESSAGE_FROZEN", "messages.Ping"), allow("WIRE_VERSION_CHANGED", "wire.version"), base=WIRE),
+    pair("message_and_field_renamed", """
+         RENAMED messages.Beat
+         RENAMED messages.Beat.fields.sent_at
+         """, 0, rename_key("messages.Ping", "Beat"), set_("messages.Beat.renamed_from", "Ping"),
+         set_("messages.Beat.fields.at", {"name": "sent_at", "type": "u64", "renamed_from": "at"}), base=WIRE),
+    pair("message_deprecated", "DEPRECATED messages.Ping", 4, MINOR,
+         set_("messages.Ping.deprecated", "use Tick"), base=WIRE),
     pair("opposite_one_way_changes_break_both_orders", """
          ENUM_VALUE_NO_DELETE enums.Kind.values.B
          ENUM_VALUE_ADDED enums.Color.values.BLUE [breaking]

@@ -1,7 +1,10 @@
 """The same golden-bytes images, produced independently by C++, C, Python ctypes and abigen.
 
 Each layout test program fills every leaf of every struct with its sentinel through its own
-compiled types; equal bytes across all four prove that all languages agree on every offset.
+compiled types; equal bytes across all four prove that all languages agree on every offset. The
+wire messages' images are encodings: each language fills a message's value the same way and
+encodes it with its own generated encoder (C++, C, the struct module), so equal bytes prove the
+encoders agree on every offset and on the byte order.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def python_images(out: Path) -> None:
         "import test_abi_layout as t\n"
         "for name in t.SIZES:\n"
         f"    (pathlib.Path({str(out)!r}) / f'{{name}}.bin').write_bytes(t.python_image(name))\n"
+        "for name in getattr(t, 'MESSAGES', {}):\n"
+        f"    (pathlib.Path({str(out)!r}) / f'{{name}}.bin').write_bytes(t.python_message_image(name))\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
 
@@ -65,6 +70,7 @@ def test_cpp_c_python_and_abigen_write_identical_bytes(build_dir: Path, tmp_path
     produced["python"] = images(tmp_path / "python")
 
     assert len(produced["abigen"]) >= 10
+    assert {"PacketHeader", "Quote", "InstrumentSnapshot"} <= produced["abigen"].keys()
     for language, structs in produced.items():
         assert structs.keys() == produced["abigen"].keys(), language
         for name, image in structs.items():
@@ -86,3 +92,15 @@ def test_layout_program_names_the_field_of_a_wrong_byte(build_dir: Path, tmp_pat
         )
         assert result.returncode == 1, program
         assert f"IntentRecord: byte {offset} (in field qty)" in result.stderr, (program, result.stderr)
+
+
+def test_wire_golden_image_is_big_endian_as_declared() -> None:
+    """The byte order is the spec's, not the host's: a Quote's frame and first field read big-endian."""
+    spec = load_spec(ROOT / "schema" / "abi.yaml")
+    assert spec.wire is not None and spec.wire.byte_order == "big"
+    quote = spec.message("Quote")
+    image = (GOLDEN / "Quote.bin").read_bytes()
+    assert image[0:4] == bytes([0, quote.size, 0, quote.id])
+    mix0 = ((1 * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+    mix0 ^= mix0 >> 32
+    assert image[4:8] == (mix0 & 0xFFFFFFFF).to_bytes(4, "big")  # instrument_id, the first leaf

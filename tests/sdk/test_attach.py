@@ -106,7 +106,9 @@ def test_version_mismatch_refusal(fund: FakeFund) -> None:
     error = caught.value
     assert error.status is fundos.AttachStatus.VERSION_MISMATCH and error.refused_by_fund
     assert error.fund_message == "agent ABI 1.1, fund ABI 2.0: majors differ"
-    assert f"fund speaks ABI 2.1 (layout 0x0000000000001234), this agent was built for {AGENT_ABI}" in str(error)
+    # The fake Fund answers with the negotiated minor: the agent's own.
+    assert (f"fund speaks ABI 2.{fundos_abi.ABI_VERSION_MINOR} (layout 0x0000000000001234), this agent was built for "
+            f"{AGENT_ABI}") in str(error)
     assert "The Fund says: agent ABI 1.1, fund ABI 2.0: majors differ" in str(error)
     assert error.name == "FUNDOS_E_VERSION_MISMATCH"
 

@@ -30,7 +30,9 @@ from transport_harness import (
 )
 
 HASH = fundos_abi.ABI_LAYOUT_HASH
-FUND = f"fund ABI {fundos_abi.ABI_VERSION_MAJOR}.{fundos_abi.ABI_VERSION_MINOR}"
+MAJOR, MINOR = fundos_abi.ABI_VERSION_MAJOR, fundos_abi.ABI_VERSION_MINOR
+OWN = f"{MAJOR}.{MINOR}"  # the version this build speaks (an agent's default)
+FUND = f"fund ABI {OWN}"
 Status = fundos_abi.AttachStatus
 
 
@@ -94,22 +96,22 @@ def test_attach_detach_reattach_many_times(cluster: Cluster, fundos_sdk: ModuleT
 FORGED = [
     # (name, request fields, expected status, text the reply must contain, agent ABI in the event)
     ("major_2", {"major": 2}, Status.VERSION_MISMATCH,
-     ["agent ABI 2.1", FUND, "majors differ"], "2.1"),
+     [f"agent ABI 2.{MINOR}", FUND, "majors differ"], f"2.{MINOR}"),
     ("major_0", {"major": 0, "minor": 7}, Status.VERSION_MISMATCH, ["agent ABI 0.7", FUND], "0.7"),
     ("major_65535", {"major": 65535, "minor": 65535}, Status.VERSION_MISMATCH, ["agent ABI 65535.65535", FUND],
      "65535.65535"),
     ("newer_minor_other_hash", {"minor": 9, "layout_hash": 0x1234}, Status.LAYOUT_MISMATCH,
-     ["agent ABI 1.9 layout 0x0000000000001234", f"{FUND} layout 0x{HASH:016x}", "negotiated 1.1"], "1.9"),
+     ["agent ABI 1.9 layout 0x0000000000001234", f"{FUND} layout 0x{HASH:016x}", f"negotiated {OWN}"], "1.9"),
     ("older_minor", {"minor": 0}, Status.LAYOUT_MISMATCH,
      ["agent ABI 1.0", f"0x{HASH:016x}", FUND, "no layout for negotiated 1.0"], "1.0"),
     ("same_version_other_hash", {"layout_hash": HASH ^ 1}, Status.LAYOUT_MISMATCH,
-     [f"agent ABI 1.1 layout 0x{HASH ^ 1:016x}", f"{FUND} layout 0x{HASH:016x}", "layout hashes differ"], "1.1"),
+     [f"agent ABI {OWN} layout 0x{HASH ^ 1:016x}", f"{FUND} layout 0x{HASH:016x}", "layout hashes differ"], OWN),
     ("zero_hash", {"layout_hash": 0}, Status.LAYOUT_MISMATCH,
-     ["agent ABI 1.1 layout 0x0000000000000000", f"{FUND} layout 0x{HASH:016x}"], "1.1"),
+     [f"agent ABI {OWN} layout 0x0000000000000000", f"{FUND} layout 0x{HASH:016x}"], OWN),
     ("bad_magic", {"magic": 0x1122334455667788}, Status.BAD_REQUEST,
-     ["attach magic 0x1122334455667788", FUND], "1.1"),
-    ("unknown_agent", {"agent_id": 99}, Status.UNKNOWN_AGENT, ["agent id 99 is not configured", "1,2,3"], "1.1"),
-    ("agent_zero", {"agent_id": 0}, Status.UNKNOWN_AGENT, ["agent id 0 is not configured"], "1.1"),
+     ["attach magic 0x1122334455667788", FUND], OWN),
+    ("unknown_agent", {"agent_id": 99}, Status.UNKNOWN_AGENT, ["agent id 99 is not configured", "1,2,3"], OWN),
+    ("agent_zero", {"agent_id": 0}, Status.UNKNOWN_AGENT, ["agent id 0 is not configured"], OWN),
 ]
 
 
@@ -148,16 +150,16 @@ def test_forged_attach_requests_are_refused_naming_both_versions(cluster: Cluste
     assert time.monotonic() - started >= 0.25
     check_refused("silent", reply, Status.BAD_REQUEST, ["no attach request within 300 ms", FUND], "", 0)
 
-    # A newer minor with the fund's own layout hash is what negotiation allows: attached at 1.1.
+    # A newer minor with the fund's own layout hash is what negotiation allows: attached at the fund's.
     held: list[socket.socket] = []
     reply = raw_attach(host.socket, attach_request(agent_id=3, minor=9), keep=held)
-    assert (reply.status, reply.reply.abi_minor if reply.reply else None, len(reply.fds)) == (Status.OK, 1, 3)
-    assert "negotiated 1.1" in reply.message
-    assert host.wait_event("attached", agent=3)["abi_minor"] == 1
+    assert (reply.status, reply.reply.abi_minor if reply.reply else None, len(reply.fds)) == (Status.OK, MINOR, 3)
+    assert f"negotiated {OWN}" in reply.message
+    assert host.wait_event("attached", agent=3)["abi_minor"] == MINOR
     # ... and a second attach of the same agent is refused while that socket lives.
     again = raw_attach(host.socket, attach_request(agent_id=3))
     check_refused("already_attached", again, Status.ALREADY_ATTACHED, ["agent 3 already has a live attachment"],
-                  "1.1", 3)
+                  OWN, 3)
     with pytest.raises(fundos.AttachRefused) as refused:
         fundos.Agent(host.socket, 3).attach()
     assert refused.value.status is Status.ALREADY_ATTACHED and refused.value.refused_by_fund

@@ -38,7 +38,8 @@ exit status (a bitmask, like abidiff's):
   2   usage error, or BASE or NEW has spec errors (printed as FILE:LINE:COL: error[CODE]: ...)
   4   compatible changes (or accepted breaks) found; --ci clears this bit
   8   breaking changes found that no valid allow_breaking: entry accepts
-  16  the version number is not bumped as the changes require
+  16  the version number is not bumped as the changes require (abi.version; or wire.version, for
+      a breaking change to the wire messages)
 """
 
 BASE_HELP = """\
@@ -172,6 +173,7 @@ def _release(args: argparse.Namespace, root: Path) -> int:
             return EXIT_ERROR
     history.mkdir(parents=True, exist_ok=True)
     target.write_text(content, encoding="utf-8")
+    wire = f", {len(spec.messages)} wire messages, wire hash {spec.wire_hash_hex}" if spec.messages else ""
     print(f"{label_for(target, root)}: released {spec.name} ABI {spec.version} ({len(spec.structs)} structs, layout hash "
-          f"{spec.layout_hash_hex})")
+          f"{spec.layout_hash_hex}{wire})")
     return 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from abigen.compat.rules import RULES, Severity
-from abigen.ir.model import AllowBreaking, Constant, Enum, EnumValue, Field, Spec, Struct
+from abigen.ir.model import AllowBreaking, Constant, Enum, EnumValue, Field, Message, Spec, Struct
 
 Flow = Literal["fund -> agent", "agent -> fund"]
 Side = Literal["old_readers", "new_readers"]
@@ -51,7 +51,8 @@ class Finding:
 
 def compare(old: Spec, new: Spec) -> list[Finding]:
     """Every layout, type and naming difference from `old` to `new`, in a stable order:
-    constants, enums, then structs (each in the new spec's order, deleted ones after)."""
+    constants, enums, structs, then the wire and its messages (each in the new spec's order,
+    deleted ones after)."""
     return _Comparer(old, new).run()
 
 
@@ -154,6 +155,7 @@ class _Comparer:
         self.constants()
         self.enums()
         self.structs()
+        self.messages()
         return self.findings
 
     def constants(self) -> None:
@@ -382,3 +384,90 @@ class _Comparer:
             self.add("FIELD_SAME_ATOMIC", path, "atomic" if before.atomic else "plain",
                      "atomic" if after.atomic else "plain",
                      "writer and reader must agree on how the word is synchronized", flows)
+
+
+    # -- wire messages --------------------------------------------------------------------------
+
+    def messages(self) -> None:
+        """Messages travel between a feed's sender and receivers, not between the Fund and its
+        agents: their findings name both flows, and a break hurts every mixed-version pair."""
+        old_wire, new_wire = self.old.wire, self.new.wire
+        start = len(self.findings)
+        if old_wire is not None and new_wire is not None:
+            if old_wire.byte_order != new_wire.byte_order:
+                self.add("WIRE_SAME_BYTE_ORDER", "wire.byte_order", old_wire.byte_order, new_wire.byte_order,
+                         "every multi-byte field would be read reversed by the other version")
+            if old_wire.version != new_wire.version:
+                self.add("WIRE_VERSION_CHANGED", "wire.version", str(old_wire.version), str(new_wire.version),
+                         "receivers of one version drop every packet of the other")
+        old_by_name = {m.name: m for m in self.old.messages}
+        match = _match(old_by_name, [(m.name, m.renamed_from) for m in self.new.messages])
+        for message in self.new.messages:
+            path = f"messages.{message.name}"
+            if message.name not in match:
+                self.add("MESSAGE_ADDED", path, "(none)", _shape(message),
+                         "a new message; older receivers skip an id they do not know by its frame's size"
+                         if message.id is not None else "a new header; older processes never see it",
+                         affects=())
+                continue
+            before = old_by_name[match[message.name]]
+            self.renamed_deprecated(path, before.name, message.name, before.deprecated, message.deprecated,
+                                    "message", FLOWS)
+            if before.id != message.id:
+                self.add("MESSAGE_SAME_ID", f"{path}.id", _id_text(before), _id_text(message),
+                         "receivers dispatch on the id; the other version would decode it as another message")
+            changes = self.message_changes(before, message, path)
+            if changes:
+                self.add("MESSAGE_FROZEN", path, _shape(before), _shape(message),
+                         "a released message never changes (" + "; ".join(changes) + "); send the new content "
+                         "in a new message with a new id")
+        for name in [m.name for m in self.old.messages if m.name not in set(match.values())]:
+            self.add("MESSAGE_NO_DELETE", f"messages.{name}", _shape(old_by_name[name]), "(deleted)",
+                     "senders of the older version still send it; deprecate it instead")
+        broken = any(f.severity == "breaking" for f in self.findings[start:] if f.rule != "WIRE_VERSION_CHANGED")
+        if (broken and old_wire is not None and new_wire is not None and old_wire.version == new_wire.version):
+            self.add("WIRE_VERSION_NOT_BUMPED", "wire.version", str(old_wire.version), str(new_wire.version),
+                     f"the messages changed in a breaking way; change wire.version (e.g. to {old_wire.version + 1}) "
+                     "so receivers of the older version refuse the new packets instead of misreading them")
+
+    def message_changes(self, before: Message, after: Message, path: str) -> list[str]:
+        """What differs in the bytes of a matched message, one phrase each; renames and
+        deprecations of its fields are reported on their own (source, compatible)."""
+        changes: list[str] = []
+        if before.size != after.size:
+            changes.append(f"size {before.size} -> {after.size} bytes")
+        old_fields = {f.name: f for f in before.data_fields}
+        match = _match(old_fields, [(f.name, f.renamed_from) for f in after.data_fields])
+        for field in after.data_fields:
+            if field.name not in match:
+                changes.append(f"{field.name} added at {field.offset}")
+                continue
+            old = old_fields[match[field.name]]
+            self.renamed_deprecated(f"{path}.fields.{field.name}", old.name, field.name, old.deprecated,
+                                    field.deprecated, "field", FLOWS)
+            if old.offset != field.offset:
+                changes.append(f"{field.name} moved {old.offset} -> {field.offset}")
+            new_ref = self.enum_match.get(field.element.ref, f"new:{field.element.ref}") \
+                if field.element.kind == "enum" else field.element.ref
+            if (old.element.kind, old.element.scalar, old.element.ref, old.count) != \
+                    (field.element.kind, field.element.scalar, new_ref, field.count):
+                changes.append(f"{field.name} {_type(old)} -> {_type(field)}")
+            if old.unit != field.unit:
+                changes.append(f"{field.name} unit {old.unit or '(none)'} -> {field.unit or '(none)'}")
+            if (old.decimals or 0) != (field.decimals or 0):
+                changes.append(f"{field.name} scale 10^-{old.decimals or 0} -> 10^-{field.decimals or 0}")
+        for name in sorted(set(old_fields) - set(match.values()), key=lambda n: old_fields[n].offset):
+            changes.append(f"{name} deleted")
+        reserved_before = [(f.offset, f.size) for f in before.fields if f.role != "data"]
+        reserved_after = [(f.offset, f.size) for f in after.fields if f.role != "data"]
+        if reserved_before != reserved_after:
+            changes.append("reserved bytes moved")
+        return changes
+
+
+def _id_text(message: Message) -> str:
+    return "header (no id)" if message.id is None else f"id {message.id}"
+
+
+def _shape(message: Message) -> str:
+    return f"{_id_text(message)}, {message.size} bytes"

@@ -6,7 +6,8 @@ The policy, also in `abigen compat --help` and the reference doc:
   Accepted breaks are still reported (and count as changes, bit 4); any other breaking finding
   sets bit 8, whatever the version says.
 - A compatible finding needs a MINOR (or MAJOR) bump; source-only findings need none.
-- A version that does not rise as the findings require sets bit 16 (VERSION_NOT_BUMPED).
+- A version that does not rise as the findings require sets bit 16 (VERSION_NOT_BUMPED); so does a
+  breaking change to the wire messages without a new wire.version (WIRE_VERSION_NOT_BUMPED).
 - An expired `allow_breaking:` entry sets bit 1 (ALLOW_BREAKING_EXPIRED) until it is removed; an
   entry matching no breaking finding is a warning (ALLOW_BREAKING_UNUSED) and sets no bit.
 """
@@ -92,7 +93,7 @@ def judge(old: Spec, new: Spec, findings: list[Finding], today: datetime.date) -
         status |= EXIT_COMPATIBLE
     if any(f.severity == "breaking" and f.allowed is None for f in judged):
         status |= EXIT_BREAKING
-    if any(f.rule == "VERSION_NOT_BUMPED" for f in policy):
+    if any(f.rule == "VERSION_NOT_BUMPED" for f in policy) or any(f.rule == "WIRE_VERSION_NOT_BUMPED" for f in judged):
         status |= EXIT_NOT_BUMPED
     broken = {o for f in judged if f.severity == "breaking" for o in f.breaks_orders}
     if any(f.allowed is not None for f in judged):

@@ -77,11 +77,12 @@ class Locator:
         if indexed:
             return (indexed[1], int(indexed[2]))
         parts = path.split(".")
-        if len(parts) >= 4 and parts[0] == "structs" and parts[2] == "fields" and isinstance(self.data, dict):
-            items = self.data.get("structs", {}).get(parts[1], {}).get("fields", [])
+        if len(parts) >= 4 and parts[0] in ("structs", "messages") and parts[2] == "fields" \
+                and isinstance(self.data, dict):
+            items = self.data.get(parts[0], {}).get(parts[1], {}).get("fields", [])
             index = next((i for i, item in enumerate(items) if isinstance(item, dict) and item.get("name") == parts[3]),
                          None)
-            return ("structs", parts[1], "fields") + ((index,) if index is not None else ())
+            return (parts[0], parts[1], "fields") + ((index,) if index is not None else ())
         return tuple(parts)
 
     def locate(self, path: str) -> tuple[int, int] | None:
@@ -153,7 +154,7 @@ def to_json(verdict: Verdict, sides: Sides) -> str:
 def _level(finding: Finding) -> str:
     if finding.severity == "breaking":
         return "note" if finding.allowed is not None else "error"
-    if finding.rule in ("VERSION_NOT_BUMPED", "ALLOW_BREAKING_EXPIRED"):
+    if finding.rule in ("VERSION_NOT_BUMPED", "WIRE_VERSION_NOT_BUMPED", "ALLOW_BREAKING_EXPIRED"):
         return "error"
     if finding.rule == "ALLOW_BREAKING_UNUSED":
         return "warning"
@@ -215,6 +216,8 @@ def changelog(verdict: Verdict, sides: Sides) -> str:
         "| | base | new |", "| --- | --- | --- |",
         f"| version | {old.version} | {new.version} |",
         f"| layout hash | `{old.layout_hash_hex}` | `{new.layout_hash_hex}` |",
+        *([(f"| wire hash | {f'`{old.wire_hash_hex}`' if old.wire else '(none)'} | "
+            f"{f'`{new.wire_hash_hex}`' if new.wire else '(none)'} |")] if old.wire or new.wire else []),
         f"| from | `{sides.base_label}` | `{sides.new_label}` |", "",
         (f"Required bump: **{verdict.required_bump.upper() if verdict.required_bump != 'none' else 'none'}**; "
          f"{order_text(verdict.safe_orders)}."), "",

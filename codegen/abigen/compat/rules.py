@@ -7,7 +7,7 @@ Severities:
   breaking    needs a MAJOR bump, and even then an `allow_breaking:` entry, or CI fails (exit bit 8)
   compatible  needs a MINOR (or MAJOR) bump (exit bit 4)
   source      layout-safe; reported so reviewers see it, needs no bump and sets no exit bit
-  policy      about the versioning itself: VERSION_NOT_BUMPED (bit 16), ALLOW_BREAKING_EXPIRED
+  policy      about the versioning itself: VERSION_NOT_BUMPED and WIRE_VERSION_NOT_BUMPED (bit 16), ALLOW_BREAKING_EXPIRED
               (bit 1), ALLOW_BREAKING_UNUSED (a warning, no bit)
 """
 
@@ -75,6 +75,20 @@ _RULES = (
          "Old processes would read the new value as the old meaning."),
     Rule("CONSTANT_SAME_VALUE", "breaking", "A constant keeps its value.",
          "Both sides compile it in (a magic number, a capacity); an array it sizes is reported as well."),
+    Rule("MESSAGE_NO_DELETE", "breaking", "A wire message is never deleted.",
+         "Senders of the older version still send it; deprecate it instead."),
+    Rule("MESSAGE_SAME_ID", "breaking", "A wire message keeps its id (and stays framed, or stays a header).",
+         "The id is what a receiver dispatches on; another id would be decoded as another message."),
+    Rule("MESSAGE_FROZEN", "breaking",
+         "A released wire message never changes: its size and every field's offset, type, unit and scale stay, "
+         "and no field is added or deleted.",
+         "Messages are decoded by fixed offsets and checked against their fixed size; new content goes into a "
+         "new message with a new id."),
+    Rule("WIRE_SAME_BYTE_ORDER", "breaking", "The wire's byte order never changes.",
+         "Every multi-byte field of every message would be read reversed by the other version."),
+    Rule("WIRE_VERSION_CHANGED", "breaking", "The wire protocol version changed.",
+         "Receivers of one version drop every packet of the other; it is how a break of the messages is "
+         "made safe (refused instead of misread), and it needs a coordinated upgrade."),
     # -- compatible ----------------------------------------------------------------------------
     Rule("ENUM_VALUE_ADDED", "compatible",
          "A new enum value: compatible when the enum declares `on_unknown:` in the older version, "
@@ -89,6 +103,8 @@ _RULES = (
          "Its size is published at runtime: old readers read the prefix they know, new readers treat a "
          "shorter record's missing tail as absent."),
     Rule("STRUCT_ADDED", "compatible", "A new struct.", "Older processes never see it."),
+    Rule("MESSAGE_ADDED", "compatible", "A new wire message (with a new id).",
+         "Older receivers skip a message whose id they do not know, by the size in its frame."),
     Rule("ENUM_ADDED", "compatible", "A new enum.", "Older processes never see it."),
     Rule("CONSTANT_ADDED", "compatible", "A new constant.", "Older processes never see it."),
     Rule("DEPRECATED", "compatible",
@@ -103,6 +119,10 @@ _RULES = (
     Rule("VERSION_NOT_BUMPED", "policy",
          "The ABI version is bumped as the changes require: MAJOR for breaking, MINOR for compatible.",
          "Agents and the Fund check the version at attach; an unchanged number hides a changed layout."),
+    Rule("WIRE_VERSION_NOT_BUMPED", "policy",
+         "A breaking change to the wire messages comes with a new wire.version (exit bit 16 otherwise).",
+         "With the same version, receivers of the older version would decode the new packets wrongly "
+         "instead of refusing them."),
     Rule("ALLOW_BREAKING_EXPIRED", "policy", "An `allow_breaking:` entry is past its expiry date.",
          "Accepted breaks are temporary: remove the entry once the MAJOR release is out."),
     Rule("ALLOW_BREAKING_UNUSED", "policy",

@@ -15,8 +15,8 @@ import jsonschema
 from abigen import lint
 from abigen.diagnostics import Diagnostic, SpecError, UsageError
 from abigen.frontend.yaml_source import SourceMap, YamlPath, parse_yaml
-from abigen.ir.layout import U8, LayoutProblem, Member, lay_out_struct
-from abigen.ir.layout_hash import layout_hash
+from abigen.ir.layout import U8, LayoutProblem, Member, lay_out_message, lay_out_struct
+from abigen.ir.layout_hash import layout_hash, wire_hash
 from abigen.ir.model import (
     SCALARS,
     AbiVersion,
@@ -25,8 +25,10 @@ from abigen.ir.model import (
     Element,
     Enum,
     EnumValue,
+    Message,
     Spec,
     Struct,
+    Wire,
 )
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "abi.schema.json"
@@ -85,6 +87,9 @@ def _check_schema(data: Any, source: SourceMap) -> None:
             message = f"{error.instance!r} is not {what} here (expected {_describe_pattern(pattern)})"
         elif path == ("abi", "version") and error.validator == "type":
             message = f"{error.instance!r} is not a string (expected {_describe_pattern(VERSION_PATTERN)})"
+        elif path == ("wire", "byte_order") and error.validator == "enum":
+            message = (f"{error.instance!r} is not a byte order: write big (network order, what feeds use) or "
+                       "little; the wire never uses the host's order")
         problems.append(source.error("E201", path, message))
     if problems:
         raise SpecError(problems)
@@ -123,6 +128,8 @@ class _Resolver:
         self.enums: dict[str, Enum] = {}
         self.aliases: dict[str, Alias] = {}
         self.structs: dict[str, Struct] = {}
+        self.messages: dict[str, Message] = {}
+        self.message_ids: dict[int, str] = {}  # every declared id, even of a message that failed
         self.failed: set[str] = set()  # constants and aliases reported already; their uses stay quiet
 
     def error(self, code: str, path: YamlPath, message: str) -> None:
@@ -144,18 +151,23 @@ class _Resolver:
         order = self._struct_order()
         for declared in order:
             self._struct(declared)
+        wire = self._wire()
+        for name, body in self.data.get("messages", {}).items():
+            self._message(name, body)
         self.check()
         structs = tuple(self.structs[d.name] for d in order)
+        messages = tuple(self.messages.values())
         return Spec(
             name=abi["name"], version=AbiVersion(major, minor), doc=abi.get("doc", ""),
             source=self.source.file.as_posix(), units=tuple(self.units.items()),
             constants=tuple(self.constants.values()), enums=tuple(self.enums.values()),
             aliases=tuple(self.aliases.values()), structs=structs, layout_hash=layout_hash(structs),
+            wire=wire, messages=messages, wire_hash=wire_hash(wire, messages) if wire is not None else 0,
         )
 
     def _names_unique(self) -> None:
         seen: dict[str, str] = {}
-        for section in ("constants", "types", "enums", "structs"):
+        for section in ("constants", "types", "enums", "structs", "messages"):
             for name in self.data.get(section, {}):
                 if name in seen:
                     self.error("E310", (section, name), f"'{name}' is already declared in {seen[name]}")
@@ -302,6 +314,77 @@ class _Resolver:
                                      "abigen lays out in one struct; shrink its arrays or split it")
             return
         self.structs[declared.name] = struct
+
+    def _wire(self) -> Wire | None:
+        body = self.data.get("wire")
+        if body is None:
+            if self.data.get("messages"):
+                self.error("E316", ("messages",), "messages need a `wire:` section declaring their byte_order "
+                                                  "(big or little) and the protocol version")
+            return None
+        if not self.data.get("messages"):
+            self.error("E316", ("wire",), "a `wire:` section without `messages:`; declare the messages or remove it")
+        return Wire(body["byte_order"], body["version"], body.get("doc", ""))
+
+    def _message(self, name: str, body: dict[str, Any]) -> None:
+        path: YamlPath = ("messages", name)
+        if name in lint.WIRE_RESERVED_NAMES:
+            self.error("E507", path, f"'{name}' is a name the generated wire code defines itself")
+            return
+        message_id = body.get("id")
+        ok = True
+        taken = self.message_ids.get(message_id) if message_id is not None else None
+        if taken is not None:
+            self.error("E315", path + ("id",), f"message id {message_id} is already used by {taken}")
+            ok = False
+        elif message_id is not None:
+            self.message_ids[message_id] = name
+        members: list[Member] = []
+        names: dict[str, int] = {}
+        for index, field in enumerate(body["fields"]):
+            fpath = path + ("fields", index)
+            if "reserved" in field:
+                members.append(Member("", "reserved", U8, field["reserved"], str(field["reserved"]),
+                                      doc=field.get("doc", "")))
+                continue
+            if field["name"] in lint.WIRE_RESERVED_FIELDS:
+                self.error("E507", fpath + ("name",),
+                           f"'{field['name']}' is a method of every generated message; choose another name")
+                ok = False
+                continue
+            if field.get("atomic"):
+                self.error("E509", fpath + ("atomic",),
+                           "`atomic` means nothing on the wire: a message is encoded and decoded by copy")
+                ok = False
+                continue
+            member = self._member(field, fpath)
+            if member is None:
+                ok = False
+                continue
+            if member.element.kind in ("struct", "float"):
+                what = "a struct" if member.element.kind == "struct" else "a float"
+                self.error("E314", fpath + ("type",),
+                           f"a message field cannot hold {what} ('{field['type']}'): messages hold integers, enums, "
+                           "fixed-point types and char[N], each encoded on its own in the wire's byte order")
+                ok = False
+                continue
+            if member.name in names:
+                self.error("E307", fpath + ("name",),
+                           f"duplicate field '{member.name}' (also field {names[member.name]})")
+                ok = False
+            names.setdefault(member.name, index)
+            members.append(member)
+        if not ok:
+            return
+        if not any(m.role == "data" for m in members):
+            self.error("E314", path + ("fields",), "a message needs at least one named field")
+            return
+        try:
+            message = lay_out_message(name, message_id, members, body.get("doc", ""))
+        except LayoutProblem as problem:
+            self.error(problem.code, path, problem.message)
+            return
+        self.messages[name] = message
 
     def _member(self, field: dict[str, Any], path: YamlPath) -> Member | None:
         name: str = field["name"]
@@ -462,6 +545,19 @@ def _with_history_marks(spec: Spec, data: dict[str, Any], source: SourceMap) -> 
         old, deprecated = marks(body, struct.name, ("structs", struct.name), data["structs"])
         structs.append(dataclasses.replace(struct, fields=tuple(fields), role=role, renamed_from=old,
                                            deprecated=deprecated))
+    messages = []
+    for message in spec.messages:
+        body = data["messages"][message.name]
+        items = {item["name"]: (index, item) for index, item in enumerate(body["fields"]) if "name" in item}
+        fields = []
+        for field in message.fields:
+            if field.role == "data":
+                index, item = items[field.name]
+                old, deprecated = marks(item, field.name, ("messages", message.name, "fields", index), items)
+                field = dataclasses.replace(field, renamed_from=old, deprecated=deprecated)
+            fields.append(field)
+        old, deprecated = marks(body, message.name, ("messages", message.name), data["messages"])
+        messages.append(dataclasses.replace(message, fields=tuple(fields), renamed_from=old, deprecated=deprecated))
     allowed: list[AllowBreaking] = []
     seen: set[tuple[str, str]] = set()
     for index, entry in enumerate(data.get("allow_breaking", [])):
@@ -483,4 +579,4 @@ def _with_history_marks(spec: Spec, data: dict[str, Any], source: SourceMap) -> 
     if problems:
         raise SpecError(problems)
     return dataclasses.replace(spec, constants=tuple(constants), enums=tuple(enums), structs=tuple(structs),
-                               allow_breaking=tuple(allowed))
+                               messages=tuple(messages), allow_breaking=tuple(allowed))

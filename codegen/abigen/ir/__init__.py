@@ -11,12 +11,14 @@ from abigen.ir.model import (
     Enum,
     EnumValue,
     Field,
+    Message,
     Scalar,
     Spec,
     Struct,
+    Wire,
 )
 
 __all__ = [
-    "SCALARS", "AbiVersion", "Alias", "Constant", "Element", "Enum", "EnumValue", "Field", "Scalar",
-    "Spec", "Struct",
+    "SCALARS", "AbiVersion", "Alias", "Constant", "Element", "Enum", "EnumValue", "Field", "Message", "Scalar",
+    "Spec", "Struct", "Wire",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abigen.ir.model import SCALARS, Direction, Element, Field, Struct
+from abigen.ir.model import FRAME_SIZE, SCALARS, Direction, Element, Field, Message, Struct
 
 U8 = Element("int", SCALARS["u8"], 1, 1)
 
@@ -109,3 +109,29 @@ def lay_out_struct(
         name=name, direction=direction, size=size, align=alignment, declared_align=declared_align,
         declared_size=declared_size, extensible=extensible, fields=tuple(fields), doc=doc,
     )
+
+
+# A message's size is what its frame's u16 size field can say.
+MAX_MESSAGE_SIZE = 0xFFFF
+
+
+def lay_out_message(name: str, message_id: int | None, members: list[Member], doc: str) -> Message:
+    """Packed: each member right after the previous one (after the frame when there is an id),
+    whatever its alignment; no padding anywhere, so the size is the frame plus the members."""
+    fields: list[Field] = []
+    offset = FRAME_SIZE if message_id is not None else 0
+    for member in members:
+        size = member.element.size * (member.count if member.count is not None else 1)
+        if member.role == "reserved":
+            fields.append(filler("reserved", offset, size, member.doc or "reserved; zero on the wire"))
+        else:
+            fields.append(Field(
+                name=member.name, role="data", element=member.element, count=member.count,
+                count_expr=member.count_expr, offset=offset, size=size, unit=member.unit,
+                decimals=member.decimals, atomic=False, doc=member.doc,
+            ))
+        offset += size
+    if offset > MAX_MESSAGE_SIZE:
+        raise LayoutProblem("E406", f"the message takes {offset} bytes, more than the {MAX_MESSAGE_SIZE} its "
+                                    "frame's u16 size can say; split it")
+    return Message(name=name, id=message_id, size=offset, fields=tuple(fields), doc=doc)

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from abigen.ir.model import Struct
+from abigen.ir.model import Message, Struct, Wire
 
 
 def layout_hash(structs: Sequence[Struct]) -> int:
@@ -25,5 +25,21 @@ def layout_hash(structs: Sequence[Struct]) -> int:
             ]]
             for s in structs
         ]
+    digest = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def wire_hash(wire: Wire, messages: Sequence[Message]) -> int:
+    """The same idea for the wire messages: the byte order and, for every message, its id, size and
+    each field's offset, size, kind, scalar and array length, the messages in a canonical order (so
+    declaration order does not count). Names, docs, units and the protocol version are left out."""
+    canonical = [wire.byte_order, sorted((
+        [m.id if m.id is not None else -1, m.size, [
+            [f.offset, f.size, f.role, f.element.kind, f.element.scalar.name if f.element.scalar else "",
+             f.count if f.count is not None else 0]
+            for f in m.fields
+        ]]
+        for m in messages
+    ), key=lambda entry: json.dumps(entry))]
     digest = hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).digest()
     return int.from_bytes(digest[:8], "little")

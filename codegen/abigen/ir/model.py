@@ -162,6 +162,55 @@ class Struct:
         raise KeyError(name)
 
 
+ByteOrder = Literal["big", "little"]
+
+# Every message with an id starts with this frame, in the wire's byte order: u16 size (of the whole
+# message, frame included), then u16 id. A receiver skips a message it does not know by its size.
+FRAME_SIZE = 4
+FRAME_FIELDS: tuple[tuple[str, str], ...] = (("size", "u16"), ("id", "u16"))
+
+
+@dataclass(frozen=True)
+class Wire:
+    """How messages travel on the network: the spec's `wire:` section."""
+
+    byte_order: ByteOrder
+    version: int  # the protocol version (u16) packets carry; receivers refuse other versions
+    doc: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """A wire message: packed (no padding), a fixed size, fields encoded one by one in the wire's
+    byte order, never cast from the bytes. With an `id` it is framed (FRAME_SIZE bytes of size and
+    id first); without one it is a header, encoded bare where its protocol puts it (a packet's
+    first bytes)."""
+
+    name: str
+    id: int | None
+    size: int  # bytes on the wire, the frame included
+    fields: tuple[Field, ...]  # data and reserved fields in offset order, offsets counted from the
+    # message's first byte (so a framed message's first field is at FRAME_SIZE); every byte after
+    # the frame is covered
+    doc: str
+    renamed_from: str = ""
+    deprecated: str = ""
+
+    @property
+    def frame_size(self) -> int:
+        return 0 if self.id is None else FRAME_SIZE
+
+    @property
+    def data_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.role == "data")
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
 @dataclass(frozen=True)
 class AllowBreaking:
     """An audited, expiring permission for one breaking change (rule id + finding path)."""
@@ -183,12 +232,25 @@ class Spec:
     enums: tuple[Enum, ...]
     aliases: tuple[Alias, ...]
     structs: tuple[Struct, ...]  # dependency order: a struct comes after every struct it embeds
-    layout_hash: int
+    layout_hash: int  # of the structs only: the shared memory's layout (messages have wire_hash)
     allow_breaking: tuple[AllowBreaking, ...] = ()  # accepted breaks, for `abigen compat`
+    wire: Wire | None = None  # None when the spec declares no messages
+    messages: tuple[Message, ...] = ()  # in declaration order
+    wire_hash: int = 0  # of the messages' byte layout and byte order; 0 without messages
 
     @property
     def layout_hash_hex(self) -> str:
         return f"0x{self.layout_hash:016x}"
+
+    @property
+    def wire_hash_hex(self) -> str:
+        return f"0x{self.wire_hash:016x}"
+
+    def message(self, name: str) -> Message:
+        for m in self.messages:
+            if m.name == name:
+                return m
+        raise KeyError(name)
 
     def struct(self, name: str) -> Struct:
         for s in self.structs:

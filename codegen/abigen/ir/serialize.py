@@ -10,6 +10,10 @@ file edited by hand is refused. `dumps` is the one text form: 2-space indent, tr
 
 A spec loaded from YAML, a git ref or a lock file goes through `normalized` (dict and back), so
 `abigen compat` compares exactly what a lock file can hold, whichever form the base came in.
+
+The wire messages (ABI 1.2 on) add three keys, `wire`, `messages` (in declaration order) and
+`wire_hash`, only when the spec has messages: a spec without them serializes exactly as before, and
+the locks of older releases (which have none of the three) read back with no messages.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from abigen.ir.layout_hash import layout_hash
+from abigen.ir.layout_hash import layout_hash, wire_hash
 from abigen.ir.model import (
     SCALARS,
     AbiVersion,
@@ -28,9 +32,11 @@ from abigen.ir.model import (
     Enum,
     EnumValue,
     Field,
+    Message,
     Scalar,
     Spec,
     Struct,
+    Wire,
 )
 
 IR_FORMAT = "abigen-ir/1"
@@ -74,7 +80,23 @@ def _struct(struct: Struct) -> dict[str, Any]:
     }
 
 
+def _message(message: Message) -> dict[str, Any]:
+    return {
+        "name": message.name, "id": message.id, "size": message.size, "renamed_from": message.renamed_from,
+        "deprecated": message.deprecated, "fields": [_field(f) for f in message.fields],
+    }
+
+
 def spec_to_dict(spec: Spec) -> dict[str, Any]:
+    data = _spec_dict(spec)
+    if spec.wire is not None:
+        data["wire"] = {"byte_order": spec.wire.byte_order, "version": spec.wire.version}
+        data["messages"] = [_message(m) for m in spec.messages]
+        data["wire_hash"] = spec.wire_hash_hex
+    return data
+
+
+def _spec_dict(spec: Spec) -> dict[str, Any]:
     return {
         "format": IR_FORMAT,
         "abi": {"name": spec.name, "version": str(spec.version)},
@@ -237,6 +259,36 @@ def _check_references(structs: tuple[Struct, ...], enums: tuple[Enum, ...], wher
         laid_out[struct.name] = struct
 
 
+def _read_message(r: _Reader) -> Message:
+    fields = tuple(_read_field(f) for f in r.items("fields"))
+    for field in fields:
+        if field.role == "pad" or field.element.kind in ("struct", "float") or field.atomic:
+            raise IrFormatError(f"{r.where}.fields: {field.name} cannot be in a message")
+    return Message(
+        name=r.text("name"), id=r.opt_integer("id"), size=r.integer("size"), fields=fields, doc="",
+        renamed_from=r.text("renamed_from"), deprecated=r.text("deprecated"),
+    )
+
+
+def _read_wire(r: _Reader) -> tuple[Wire | None, tuple[Message, ...], int]:
+    """The wire section, messages and checked wire hash; (None, (), 0) when the document has none."""
+    present = [key for key in ("wire", "messages", "wire_hash") if key in r.data]
+    if not present:
+        return None, (), 0
+    if len(present) != 3:
+        missing = next(key for key in ("wire", "messages", "wire_hash") if key not in r.data)
+        raise IrFormatError(f"{r.where}: missing '{missing}' (wire, messages and wire_hash go together)")
+    w = r.sub("wire")
+    wire = Wire(w.choice("byte_order", ("big", "little")), w.integer("version"), "")
+    messages = tuple(_read_message(m) for m in r.items("messages"))
+    computed = wire_hash(wire, messages)
+    recorded = r.text("wire_hash")
+    if recorded != f"0x{computed:016x}":
+        raise IrFormatError(f"{r.where}.wire_hash: recorded {recorded} but the messages hash to 0x{computed:016x} "
+                            "(was the file edited by hand?)")
+    return wire, messages, computed
+
+
 def spec_from_dict(data: Any, where: str = "ir", source: str = "") -> Spec:
     """The IR back from `spec_to_dict`'s form, with empty docs; `source` names where it came from."""
     r = _Reader(data, where)
@@ -256,6 +308,7 @@ def spec_from_dict(data: Any, where: str = "ir", source: str = "") -> Spec:
              e.choice("on_unknown", ("", "reject", "ignore")), "", e.text("renamed_from"), e.text("deprecated"))
         for name, e in r.entries("enums"))
     _check_references(structs, enums, where)
+    wire, messages, computed_wire = _read_wire(r)
     computed = layout_hash(structs)
     recorded = r.text("layout_hash")
     if recorded != f"0x{computed:016x}":
@@ -275,6 +328,7 @@ def spec_from_dict(data: Any, where: str = "ir", source: str = "") -> Spec:
         allow_breaking=tuple(
             AllowBreaking(a.text("rule"), a.text("path"), a.text("reason"), a.text("expires"))
             for a in r.items("allow_breaking")),
+        wire=wire, messages=messages, wire_hash=computed_wire,
     )
 
 

@@ -127,3 +127,80 @@ def py_doc(text: str) -> str:
 def md_cell(text: str) -> str:
     """One line safe inside a Markdown table cell."""
     return one_line(text).replace("|", "\\|")
+
+
+# ---- wire messages
+
+STRUCT_CODES = {"u8": "B", "i8": "b", "u16": "H", "i16": "h", "u32": "I", "i32": "i", "u64": "Q", "i64": "q"}
+
+
+def cpp_wire_unsigned(field: Field) -> str:
+    """The unsigned C++ type a field's element travels as: ``std::uint64_t`` for a Price."""
+    assert field.element.scalar is not None
+    return f"std::uint{8 * field.element.size}_t"
+
+
+def c_wire_unsigned(field: Field) -> str:
+    """The same for C: ``uint64_t``."""
+    assert field.element.scalar is not None
+    return f"uint{8 * field.element.size}_t"
+
+
+def cpp_wire_type(field: Field) -> str:
+    """A decoded message field's C++ type: ``abi::Price``, ``abi::SnapshotStatus``, ``std::uint32_t``, ``char``."""
+    element = field.element
+    if element.kind == "enum":
+        return f"abi::{element.ref}"
+    if element.alias:
+        return f"abi::{element.alias}"
+    assert element.scalar is not None
+    return cpp_scalar(element.scalar)
+
+
+def py_wire_type(field: Field) -> str:
+    """A decoded message field's Python annotation: ``int``, ``bytes`` or ``tuple[int, ...]``."""
+    if field.element.kind == "char":
+        return "bytes"
+    return "tuple[int, ...]" if field.is_array else "int"
+
+
+def py_wire_default(field: Field) -> str:
+    if field.element.kind == "char":
+        return 'b""'
+    if field.is_array:
+        return "(" + ", ".join("0" for _ in range(field.count or 0)) + ("," if field.count == 1 else "") + ")"
+    return "0"
+
+
+def struct_format(byte_order: str, fields: tuple[Field, ...], framed: bool) -> str:
+    """The struct module's format for a message: ``>HHI16sqq`` (frame, then fields; reserved as pad bytes)."""
+    parts = [">" if byte_order == "big" else "<"]
+    if framed:
+        parts.append("HH")
+    for field in fields:
+        if field.role != "data":
+            parts.append(f"{field.size}x")
+        elif field.element.kind == "char":
+            parts.append(f"{field.count}s")
+        else:
+            assert field.element.scalar is not None
+            code = STRUCT_CODES[field.element.scalar.name]
+            parts.append(f"{field.count}{code}" if field.is_array else code)
+    return "".join(parts)
+
+
+def py_wire_slots(fields: tuple[Field, ...], framed: bool) -> list[tuple[Field, int]]:
+    """(data field, index of its first value in struct.unpack's tuple), in field order."""
+    index = 2 if framed else 0
+    out: list[tuple[Field, int]] = []
+    for field in fields:
+        if field.role != "data":
+            continue
+        out.append((field, index))
+        index += 1 if (field.element.kind == "char" or not field.is_array) else (field.count or 0)
+    return out
+
+
+def upper_snake(name: str) -> str:
+    """``upper_snake("InstrumentDefinition") == "INSTRUMENT_DEFINITION"``."""
+    return snake(name).upper()

@@ -4,6 +4,11 @@ exactly as the spec's IR says, for each target triple.
 For every struct of the spec, and every field of it (the explicit pad_N and reserved_N fields
 included), clang's size, alignment, offset, width and type must equal the IR's; any clang error
 (a failed static_assert, say) is a mismatch too. An empty list is the proof.
+
+Wire messages are not laid out by the compiler (their encoders write each field at its wire
+offset), so for them verify checks what a compiler does decide: the wire headers (wire.h, wire.hpp)
+compile for each target, and each message's value struct has exactly the spec's data fields, in
+order, with the spec's type and width.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from abigen.ir.model import Field, Spec, Struct
+from abigen.ir.model import Field, Message, Spec, Struct
 from abigen.targets.naming import c_prefix, snake
 from abigen.verify.clang_layout import DEFAULT_TARGETS, CompileError, Language, ParsedHeader, StructLayout, parse_header
 
-__all__ = ["DEFAULT_TARGETS", "LANGUAGES", "Mismatch", "header_path", "verify_header", "verify_headers"]
+__all__ = ["DEFAULT_TARGETS", "LANGUAGES", "Mismatch", "header_path", "verify_header", "verify_headers",
+           "verify_wire_header", "wire_header_path"]
 
 What = Literal["size", "align", "offset", "width", "type", "missing", "extra", "compile"]
 LANGUAGES: tuple[Language, ...] = ("c", "c++")
@@ -60,16 +66,79 @@ def header_path(spec: Spec, out_dir: Path, language: Language) -> Path:
     return out_dir / "cpp" / spec.name / "abi.hpp"
 
 
+def wire_header_path(spec: Spec, out_dir: Path, language: Language) -> Path:
+    """out_dir/c/<name>/wire.h or out_dir/cpp/<name>/wire.hpp."""
+    if language == "c":
+        return out_dir / "c" / spec.name / "wire.h"
+    return out_dir / "cpp" / spec.name / "wire.hpp"
+
+
 def verify_headers(
     spec: Spec, out_dir: Path, targets: Sequence[str] = DEFAULT_TARGETS,
 ) -> list[Mismatch]:
     """Every difference between the spec and the C (C11) and C++ (C++20) headers under `out_dir`,
-    for each target triple; empty when both headers match the spec exactly on every target."""
+    for each target triple; empty when both headers match the spec exactly on every target. With
+    wire messages, their headers too."""
     mismatches: list[Mismatch] = []
     for target in targets:
         for language in LANGUAGES:
             mismatches += verify_header(spec, header_path(spec, out_dir, language), language, target)
+            if spec.messages:
+                mismatches += verify_wire_header(spec, wire_header_path(spec, out_dir, language), language, target)
     return mismatches
+
+
+def wire_record_names(spec: Spec, message_name: str, language: Language) -> tuple[str, ...]:
+    if language == "c++":
+        return (f"{spec.name}::wire::{message_name}",)
+    tag = f"{c_prefix(spec)}_wire_{snake(message_name)}"
+    return (tag, f"{tag}_t")
+
+
+def verify_wire_header(spec: Spec, path: Path, language: Language, target: str) -> list[Mismatch]:
+    """The wire header compiles, and each message's value struct has the spec's data fields in
+    order, each of the spec's type and width (their offsets are the compiler's business here)."""
+    if not path.is_file():
+        return [Mismatch(target, language, "", "", "compile", "", f"{path}: no such file")]
+    parsed = parse_header(path, language, target, include_dirs=(path.parent.parent,))  # <name>/abi.h beside it
+    mismatches = [Mismatch(target, language, "", "", "compile", "", str(error)) for error in parsed.errors]
+    if parsed.errors:
+        return mismatches  # the types below would only repeat the compile errors
+    for message in spec.messages:
+        layout = next((parsed.structs[n] for n in wire_record_names(spec, message.name, language)
+                       if n in parsed.structs), None)
+        mismatches += _compare_message(spec, message, layout, language, target)
+    return mismatches
+
+
+def _compare_message(spec: Spec, message: Message, layout: StructLayout | None, language: Language,
+                     target: str) -> list[Mismatch]:
+    subject = f"wire {message.name}"
+
+    def mismatch(field: str, what: What, expected: int | str, actual: int | str) -> Mismatch:
+        return Mismatch(target, language, subject, field, what, expected, actual)
+
+    if layout is None:
+        names = " or ".join(wire_record_names(spec, message.name, language))
+        return [mismatch("", "missing", f"struct {names}", "")]
+    out: list[Mismatch] = []
+    expected = [(f.name, _type_text(spec, f, language), f.size) for f in message.data_fields]
+    got = [(f.name, f.type_text, f.size) for f in layout.fields]
+    for name, type_text, size in expected:
+        found = next((g for g in got if g[0] == name), None)
+        if found is None:
+            out.append(mismatch(name, "missing", type_text, ""))
+            continue
+        if found[1] != type_text:
+            out.append(mismatch(name, "type", type_text, found[1]))
+        if found[2] != size:
+            out.append(mismatch(name, "width", size, found[2]))
+    for name, type_text, size in got:
+        if name not in {e[0] for e in expected}:
+            out.append(mismatch(name, "extra", "", f"{type_text}, {size} bytes"))
+    if not out and [e[0] for e in expected] != [g[0] for g in got]:
+        out.append(mismatch("", "offset", ", ".join(e[0] for e in expected), ", ".join(g[0] for g in got)))
+    return out
 
 
 def verify_header(spec: Spec, path: Path, language: Language, target: str) -> list[Mismatch]:

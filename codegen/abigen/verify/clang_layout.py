@@ -77,11 +77,11 @@ class ParsedHeader:
     errors: tuple[CompileError, ...]  # clang's error and fatal diagnostics
 
 
-def clang_args(language: Language, target: str) -> list[str]:
+def clang_args(language: Language, target: str, include_dirs: tuple[Path, ...] = ()) -> list[str]:
     """The command line for one language and target triple (no system headers; the stubs instead)."""
     lang, std = STANDARDS[language]
     return ["-x", lang, std, f"--target={target}", "-nostdinc", "-isystem", str(INCLUDE_DIR),
-            "-fno-color-diagnostics"]
+            *(f"-I{folder}" for folder in include_dirs), "-fno-color-diagnostics"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,16 +89,17 @@ def _index() -> Any:
     return cindex.Index.create()
 
 
-def parse_header(path: Path, language: Language, target: str) -> ParsedHeader:
+def parse_header(path: Path, language: Language, target: str, include_dirs: tuple[Path, ...] = ()) -> ParsedHeader:
     """Parse the header at `path` as `language` for `target` and read every struct in it."""
-    return parse_source(f'#include "{path.absolute().as_posix()}"\n', language, target)
+    return parse_source(f'#include "{path.absolute().as_posix()}"\n', language, target, include_dirs=include_dirs)
 
 
-def parse_source(text: str, language: Language, target: str, name: str = "") -> ParsedHeader:
+def parse_source(text: str, language: Language, target: str, name: str = "",
+                 include_dirs: tuple[Path, ...] = ()) -> ParsedHeader:
     """Parse `text` (a whole translation unit) as `language` for `target`."""
     name = name or ("abigen_verify.c" if language == "c" else "abigen_verify.cpp")
     try:
-        tu = _index().parse(name, args=clang_args(language, target), unsaved_files=[(name, text)])
+        tu = _index().parse(name, args=clang_args(language, target, include_dirs), unsaved_files=[(name, text)])
     except cindex.TranslationUnitLoadError as exc:
         return ParsedHeader(language, target, {}, (CompileError("", 0, 0, f"libclang could not parse: {exc}"),))
     errors = tuple(

@@ -1,9 +1,9 @@
-"""Find the native programs the CLI drives: the Fund (``fund``) and ``fundos-data``.
+"""Find the native programs the CLI drives: the Fund (``fund``), ``fundos-data`` and ``fundos-feed``.
 
 In order, the first that is an executable file wins:
 
 1. the path given on the command line (``--fund PATH``); an error if it is not executable;
-2. the environment variable (``$FUNDOS_FUND``, ``$FUNDOS_DATA``); an error likewise;
+2. the environment variable (``$FUNDOS_FUND``, ``$FUNDOS_DATA``, ``$FUNDOS_FEED``); an error likewise;
 3. ``$FUNDOS_BUILD_DIR/fund/<name>`` (the CMake build tox and ``make`` use);
 4. ``build/fund/<name>`` in each folder from the given start folders (the configuration
    file's folder, then the current folder) up to the root: a repository checkout's own build;
@@ -34,6 +34,7 @@ class Program:
 
 FUND = Program("fund", "FUNDOS_FUND", "--fund")
 FUNDOS_DATA = Program("fundos-data", "FUNDOS_DATA", "")
+FUNDOS_FEED = Program("fundos-feed", "FUNDOS_FEED", "")
 
 
 def _executable(path: Path) -> bool:

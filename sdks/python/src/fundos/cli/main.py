@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fundos.cli import config_cmd, control, passthrough, run
-from fundos.cli.discovery import FUND, FUNDOS_DATA, find_program
+from fundos.cli.discovery import FUND, FUNDOS_DATA, FUNDOS_FEED, find_program
 from fundos.cli.errors import EXIT_USAGE, CliError
 
 DESCRIPTION = """\
@@ -25,13 +25,15 @@ commands:
   check-config   check a configuration file without running it
   config         configurations: init, import, export, validate, diff (SQLite, PostgreSQL), set (while running)
   data           market-data tools (runs `fundos-data`)
+  feed           serve market data as a live feed, or listen to one (runs `fundos-feed`)
 
 Run `fundos COMMAND --help` for a command's options."""
 
 PROGRAMS = """\
 programs:
-  `fundos` drives two native programs, found in this order: the --fund option (run, journal,
-  check-config); $FUNDOS_FUND (or $FUNDOS_DATA for fundos-data); $FUNDOS_BUILD_DIR/fund/NAME;
+  `fundos` drives three native programs, found in this order: the --fund option (run, journal,
+  check-config); $FUNDOS_FUND (or $FUNDOS_DATA for fundos-data, $FUNDOS_FEED for fundos-feed);
+  $FUNDOS_BUILD_DIR/fund/NAME;
   build/fund/NAME in the configuration file's folder or the current folder or any folder above;
   NAME on $PATH."""
 
@@ -109,6 +111,13 @@ DATA_EPILOG = """\
 Every argument after `data` goes to `fundos-data` unchanged (`fundos data --help` shows its
 own help): importing LEAN or CSV market data, synthesising data, inspecting .fmd files."""
 
+FEED_EPILOG = """\
+Every argument after `feed` goes to `fundos-feed` unchanged (`fundos feed --help` shows its own
+help): `fundos feed serve --data FILE.fmd --speed 1x|10x|max --port N --recovery-port M` replays
+market data as a live binary feed on 127.0.0.1 (with --gap-rate, --gap-every, --duplicate-every,
+--reorder-every and --seed to inject faults), `fundos feed listen --port N --recovery-port M`
+prints what a receiver makes of it. The protocol is docs/FEED.md."""
+
 
 class Parser(argparse.ArgumentParser):
     """argparse, with errors on one line: ``PROG: error: MESSAGE (see PROG --help)``."""
@@ -170,6 +179,11 @@ def build_parser() -> Parser:
                             add_help=False, description="Run `fundos-data` with the arguments given.",
                             epilog=DATA_EPILOG)
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for fundos-data")
+
+    p = commands.add_parser("feed", help="a live market-data feed (fundos-feed)", formatter_class=formatter,
+                            add_help=False, description="Run `fundos-feed` with the arguments given.",
+                            epilog=FEED_EPILOG)
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for fundos-feed")
     return parser
 
 
@@ -215,10 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments[:1] == ["data"]:  # everything after `data` is fundos-data's, --help included
             command = "fundos data"
             return passthrough.run_program(find_program(FUNDOS_DATA, None, [Path.cwd()]), arguments[1:])
+        if arguments[:1] == ["feed"]:  # everything after `feed` is fundos-feed's, --help included
+            command = "fundos feed"
+            return passthrough.run_program(find_program(FUNDOS_FEED, None, [Path.cwd()]), arguments[1:])
         parser = build_parser()
         args = parser.parse_args(arguments)
         if args.command is None:
-            parser.error("a command is needed: run, status, kill-switch, journal, check-config, config or data")
+            parser.error("a command is needed: run, status, kill-switch, journal, check-config, config, data or feed")
         command = f"fundos {args.command}"
         if args.command == "config" and getattr(args, "config_command", None):
             command += f" {args.config_command}"

@@ -1,7 +1,8 @@
-"""`fundos journal`, `fundos check-config` and `fundos data`: run a native program's subcommand
-with the terminal as it is (stdin, stdout, stderr inherited) and exit with its status.
+"""`fundos journal`, `fundos check-config`, `fundos data` and `fundos feed`: run a native program's
+subcommand with the terminal as it is (stdin, stdout, stderr inherited) and exit with its status.
 
-A Ctrl-C reaches the program (same process group); this process waits for it to finish."""
+A Ctrl-C reaches the program (same process group); a SIGTERM sent to this process is passed on to
+it (`fundos feed serve` runs until stopped); this process waits for it to finish."""
 
 from __future__ import annotations
 
@@ -23,11 +24,16 @@ def run_program(program: Path, args: list[str]) -> int:
     def ignore(signo: int, frame: FrameType | None) -> None:
         pass  # the child got the same SIGINT; its status decides
 
+    def forward(signo: int, frame: FrameType | None) -> None:
+        child.send_signal(signo)  # a SIGTERM for this process is meant for the program
+
     previous = signal.signal(signal.SIGINT, ignore)
+    previous_term = signal.signal(signal.SIGTERM, forward)
     try:
         code = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
     return 128 - code if code < 0 else code
 
 
