@@ -30,6 +30,7 @@ help:
 # A .venv without a working pip (python3-venv missing when it was made) is made again.
 $(STAMP): pyproject.toml requirements-dev.txt sdks/python/pyproject.toml sdks/python/CMakeLists.txt \
 		$(wildcard sdks/c/src/*.[ch] sdks/c/src/*.cpp sdks/c/include/fundos/*.h sdks/python/src/fundos/*.cpp) \
+		$(wildcard generated/c/fundos/*.h generated/python/fundos_abi/*.py) \
 		fund/config_loader.cmake $(wildcard fund/src/runtime/config_*.cpp fund/include/fundos/runtime/config_*.hpp)
 	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
 		echo "creating $(VENV)/ with $$($(PYTHON) --version)"; \
