@@ -273,6 +273,20 @@ class _Resolver:
             visit(name, [])
         return order
 
+    @staticmethod
+    def _reserved(field: dict[str, Any]) -> Member:
+        return Member("", "reserved", U8, field["reserved"], str(field["reserved"]), doc=field.get("doc", ""))
+
+    def _add_named(self, members: list[Member], names: dict[str, int], member: Member, index: int,
+                   fpath: YamlPath) -> bool:
+        """Appends a struct's or message's named field; False (and E307) when its name is taken."""
+        unique = member.name not in names
+        if not unique:
+            self.error("E307", fpath + ("name",), f"duplicate field '{member.name}' (also field {names[member.name]})")
+        names.setdefault(member.name, index)
+        members.append(member)
+        return unique
+
     def _struct(self, declared: _Declared) -> None:
         body, path = declared.body, declared.path
         members: list[Member] = []
@@ -286,19 +300,13 @@ class _Resolver:
         for index, field in enumerate(body["fields"]):
             fpath = path + ("fields", index)
             if "reserved" in field:
-                members.append(Member("", "reserved", U8, field["reserved"], str(field["reserved"]),
-                                      doc=field.get("doc", "")))
+                members.append(self._reserved(field))
                 continue
             member = self._member(field, fpath)
             if member is None:
                 ok = False
                 continue
-            if member.name in names:
-                self.error("E307", fpath + ("name",),
-                           f"duplicate field '{member.name}' (also field {names[member.name]})")
-                ok = False
-            names.setdefault(member.name, index)
-            members.append(member)
+            ok = self._add_named(members, names, member, index, fpath) and ok
         if not ok:
             return
         try:
@@ -344,8 +352,7 @@ class _Resolver:
         for index, field in enumerate(body["fields"]):
             fpath = path + ("fields", index)
             if "reserved" in field:
-                members.append(Member("", "reserved", U8, field["reserved"], str(field["reserved"]),
-                                      doc=field.get("doc", "")))
+                members.append(self._reserved(field))
                 continue
             if field["name"] in lint.WIRE_RESERVED_FIELDS:
                 self.error("E507", fpath + ("name",),
@@ -368,12 +375,7 @@ class _Resolver:
                            "fixed-point types and char[N], each encoded on its own in the wire's byte order")
                 ok = False
                 continue
-            if member.name in names:
-                self.error("E307", fpath + ("name",),
-                           f"duplicate field '{member.name}' (also field {names[member.name]})")
-                ok = False
-            names.setdefault(member.name, index)
-            members.append(member)
+            ok = self._add_named(members, names, member, index, fpath) and ok
         if not ok:
             return
         if not any(m.role == "data" for m in members):

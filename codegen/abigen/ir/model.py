@@ -136,8 +136,24 @@ Direction = Literal["fund -> agent", "agent -> fund", "any"]
 StructRole = Literal["", "region_header", "ring_slot"]
 
 
+class _HasFields:
+    """What a struct and a message both answer about their fields."""
+
+    fields: tuple[Field, ...]
+
+    @property
+    def data_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.role == "data")
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
 @dataclass(frozen=True)
-class Struct:
+class Struct(_HasFields):
     name: str
     direction: Direction
     size: int
@@ -150,16 +166,6 @@ class Struct:
     role: StructRole = ""  # "region_header": frozen forever; "ring_slot": used by value in a ring
     renamed_from: str = ""
     deprecated: str = ""
-
-    @property
-    def data_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.role == "data")
-
-    def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
 
 
 ByteOrder = Literal["big", "little"]
@@ -180,7 +186,7 @@ class Wire:
 
 
 @dataclass(frozen=True)
-class Message:
+class Message(_HasFields):
     """A wire message: packed (no padding), a fixed size, fields encoded one by one in the wire's
     byte order, never cast from the bytes. With an `id` it is framed (FRAME_SIZE bytes of size and
     id first); without one it is a header, encoded bare where its protocol puts it (a packet's
@@ -199,16 +205,6 @@ class Message:
     @property
     def frame_size(self) -> int:
         return 0 if self.id is None else FRAME_SIZE
-
-    @property
-    def data_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.role == "data")
-
-    def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
 
 
 @dataclass(frozen=True)
