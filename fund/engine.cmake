@@ -9,7 +9,7 @@ target_compile_features(fundos_engine PUBLIC cxx_std_20)
 
 # Plain asserting test programs (tests/check.hpp), one ctest each: fund_engine_<part>.
 set(FUNDOS_ENGINE_TESTS engine_ledger engine_execution engine_netting engine_risk engine_determinism
-    engine_config_change)
+    engine_config_change engine_venue)
 foreach(test ${FUNDOS_ENGINE_TESTS})
   add_executable(fund_test_${test} tests/test_${test}.cpp)
   target_link_libraries(fund_test_${test} PRIVATE fundos_engine)

@@ -7,12 +7,15 @@ endif()
 
 add_library(fundos_process STATIC
   src/process/market_feed.cpp
+  src/process/live_feed.cpp
+  src/process/replay_run.cpp
   src/process/control_server.cpp
   src/process/config_reloader.cpp
   src/process/fund_run.cpp
 )
 target_include_directories(fundos_process PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(fundos_process PUBLIC fundos_engine fundos_runtime fundos_transport fundos_marketdata
+                      fundos_feed  # paper and production: the live feed (feed.cmake)
                       nlohmann_json::nlohmann_json Threads::Threads
                       PRIVATE PkgConfig::FUNDOS_LIBPQ)  # config_reloader.cpp: LISTEN for configuration changes
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from abigen import __version__
 from abigen.compat import cli as compat_cli
+from abigen.compat.served import ReleasedLayout, released_layouts
 from abigen.diagnostics import SpecError, UsageError
 from abigen.frontend import load_spec
 from abigen.ir.model import Spec
@@ -40,7 +41,10 @@ commands:
 
 defaults:
   --spec is schema/abi.yaml and --out is generated/, both in the nearest folder at or above
-  the current one that has schema/abi.yaml.
+  the current one that has schema/abi.yaml. generate and check read the release locks in
+  --history (default: the history/ folder beside --spec) for the table of layouts a Fund built
+  from the spec serves (C++ ABI_LAYOUTS): every released minor of the spec's major that compat
+  finds no break in for old agents of a new Fund, then the spec's own.
 
 exit status:
   0  success
@@ -61,8 +65,10 @@ examples:
 
 
 COMMAND_EXIT_STATUS = {
-    "generate": "exit status: 0 written; 2 the spec has errors or --out is not an abigen folder (nothing written)",
-    "check": "exit status: 0 --out is up to date; 1 stale (each file named); 2 the spec has errors",
+    "generate": "exit status: 0 written; 2 the spec has errors, a release lock in --history is unreadable, or --out "
+                "is not an abigen folder (nothing written)",
+    "check": "exit status: 0 --out is up to date; 1 stale (each file named); 2 the spec has errors or a release "
+             "lock in --history is unreadable",
     "verify": "exit status: 0 every layout matches; 1 a mismatch (each printed); 2 the spec has errors",
     "lint": "exit status: 0 the spec is clean; 2 the spec has errors (each printed with file, line and path)",
 }
@@ -94,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--spec", type=Path, default=None, help="the ABI spec (default: schema/abi.yaml)")
         if name != "lint":
             sub.add_argument("--out", type=Path, default=None, help="the output folder (default: generated/)")
+        if name in ("generate", "check"):
+            sub.add_argument("--history", type=Path, default=None, metavar="DIR",
+                             help="the release locks abi-MAJOR.MINOR.lock.json (default: history/ beside --spec)")
         if name == "verify":
             sub.add_argument("--target", action="append", dest="targets", metavar="TRIPLE",
                              help="target triple to verify (repeatable; default: x86_64-linux-gnu and "
@@ -125,13 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             wire = f", {len(spec.messages)} wire messages, wire hash {spec.wire_hash_hex}" if spec.messages else ""
             print(f"{spec_path}: ok ({len(spec.structs)} structs, layout hash {spec.layout_hash_hex}{wire})")
             return EXIT_OK
+        history: Path | None = getattr(args, "history", None)
+        released = released_layouts(spec, history if history is not None else spec_path.parent / "history") \
+            if args.command in ("generate", "check") else ()
         if args.command == "generate":
-            files = render_all(spec, label)
+            files = render_all(spec, label, released)
             write_tree(files, out)
             print(f"{out}: {len(files)} files from {spec_path} (ABI {spec.version}, layout hash {spec.layout_hash_hex})")
             return EXIT_OK
         if args.command == "check":
-            return _check(spec, label, out)
+            return _check(spec, label, out, released)
         return _verify(spec, out, args.targets)
     except SpecError as error:
         print(error, file=sys.stderr)
@@ -144,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _check(spec: Spec, label: str, out: Path) -> int:
-    staleness = compare_tree(render_all(spec, label), out)
+def _check(spec: Spec, label: str, out: Path, released: tuple[ReleasedLayout, ...]) -> int:
+    staleness = compare_tree(render_all(spec, label, released), out)
     if not staleness.stale:
         print(f"{out}: up to date with the spec")
         return EXIT_OK

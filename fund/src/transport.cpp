@@ -15,7 +15,7 @@ int FundTransport::start(TransportConfig config, TransportEvents* events) noexce
     }
     config_ = std::move(config);
     if (config_.layouts.empty()) {
-        config_.layouts.push_back(kBuiltLayout);
+        config_.layouts.assign(kServedLayouts.begin(), kServedLayouts.end());
     }
     events_ = events != nullptr ? events : &no_events_;
     for (std::size_t i = 0; i < kSlots; ++i) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
@@ -35,7 +36,11 @@ using transport::PeerCredentials;
 
 namespace {
 
-constexpr std::uint64_t kLayout10 = 0x583721f99d829586ULL;  // schema/history/abi-1.0.lock.json
+// The layout hashes agents built for the released minors send: ir.layout_hash of
+// schema/history/abi-1.0.lock.json and abi-1.1.lock.json (tests/compat checks the generated table
+// against those files; the tests here check the Fund serves what the table says).
+constexpr std::uint64_t kLayout10 = 0x583721f99d829586ULL;
+constexpr std::uint64_t kLayout11 = 0xe6bbb436684c7629ULL;
 
 bool contains(const char* haystack, const char* needle) { return std::strstr(haystack, needle) != nullptr; }
 bool contains(const char* haystack, const std::string& needle) { return contains(haystack, needle.c_str()); }
@@ -155,15 +160,16 @@ TEST(decide_attach_checks_in_order_with_both_versions_named) {
     CHECK(contains(d.message, "agent ABI " + kOwn + " layout 0x") &&
           contains(d.message, "fund ABI " + kOwn + " layout 0xe6bbb436684c7629"));
 
-    // An older agent: the negotiated minor is its own; this Fund serves only its own by default...
+    // An older agent: the negotiated minor is its own; a Fund that knows no layout for it refuses...
     r = ok;
     r.abi_minor = 0;
     r.layout_hash = kLayout10;
     d = transport::decide_attach(r, sizeof(r), peer, policy, 0);
     CHECK(d.status == AttachStatus::LAYOUT_MISMATCH);
     CHECK(contains(d.message, "agent ABI 1.0") && contains(d.message, "knows no layout for negotiated 1.0"));
+    CHECK_EQ(d.layout_hash, 0u);
     // ...and accepts it when told the 1.0 hash.
-    const std::vector<transport::KnownLayout> both{transport::kBuiltLayout, {1, 0, kLayout10}};
+    const std::vector<transport::KnownLayout> both{{1, 0, kLayout10}, transport::kBuiltLayout};
     d = transport::decide_attach(r, sizeof(r), peer, policy_with(both, agents), 0);
     CHECK(d.status == AttachStatus::OK);
     CHECK_EQ(d.minor, 0);
@@ -206,6 +212,118 @@ TEST(decide_attach_checks_in_order_with_both_versions_named) {
     r = ok;
     r.reserved_28[0] = 1;
     CHECK(transport::decide_attach(r, sizeof(r), peer, policy, 0).status == AttachStatus::OK);
+}
+
+TEST(served_layouts_are_the_released_minors_then_the_own) {
+    // What abigen generated from schema/history: both released minors of major 1, then this build.
+    const auto has = [](std::uint16_t minor, std::uint64_t hash) {
+        return std::any_of(transport::kServedLayouts.begin(), transport::kServedLayouts.end(),
+                           [&](const transport::KnownLayout& l) {
+                               return l.major == 1 && l.minor == minor && l.layout_hash == hash;
+                           });
+    };
+    CHECK(has(0, kLayout10));
+    CHECK(has(1, kLayout11));
+    CHECK_EQ(transport::kBuiltLayout.minor, abi::ABI_VERSION_MINOR);
+    CHECK_EQ(transport::kBuiltLayout.layout_hash, abi::ABI_LAYOUT_HASH);
+    CHECK_EQ(AttachPolicy{}.layouts.size(), transport::kServedLayouts.size());
+}
+
+TEST(decide_attach_serves_every_released_minor_of_its_major) {
+    const std::vector<transport::AgentConfig> agents{{5, {1000}, {}, ~0ULL}};
+    AttachPolicy policy;  // the default: every layout this build serves
+    policy.agents = agents;
+    const PeerCredentials peer{123, 1000, 100};
+    struct Case {
+        std::uint16_t minor;
+        std::uint64_t hash;
+        AttachStatus status;
+        std::uint16_t negotiated;
+        std::uint64_t reply_hash;  ///< the hash the reply names: the negotiated minor's
+        const char* message_part;
+    };
+    const Case cases[] = {
+        {0, kLayout10, AttachStatus::OK, 0, kLayout10, "negotiated 1.0"},
+        {1, kLayout11, AttachStatus::OK, 1, kLayout11, "negotiated 1.1"},
+        // A known minor with another minor's hash, or with none known: the hashes differ.
+        {1, kLayout10, AttachStatus::LAYOUT_MISMATCH, 1, kLayout11, "layout 0xe6bbb436684c7629 for negotiated 1.1"},
+        {1, 0x0123456789ABCDEFULL, AttachStatus::LAYOUT_MISMATCH, 1, kLayout11, "layout hashes differ"},
+        {0, kLayout11, AttachStatus::LAYOUT_MISMATCH, 0, kLayout10, "layout 0x583721f99d829586 for negotiated 1.0"},
+        // A future minor negotiates down to the Fund's and must present that minor's hash.
+        {static_cast<std::uint16_t>(abi::ABI_VERSION_MINOR + 1), abi::ABI_LAYOUT_HASH, AttachStatus::OK,
+         abi::ABI_VERSION_MINOR, abi::ABI_LAYOUT_HASH, "negotiated 1."},
+        {static_cast<std::uint16_t>(abi::ABI_VERSION_MINOR + 1), kLayout10, AttachStatus::LAYOUT_MISMATCH,
+         abi::ABI_VERSION_MINOR, abi::ABI_LAYOUT_HASH, "layout hashes differ"},
+    };
+    for (const Case& c : cases) {
+        abi::AttachRequest r = test::make_request(5);
+        r.abi_minor = c.minor;
+        r.layout_hash = c.hash;
+        const AttachDecision d = transport::decide_attach(r, sizeof(r), peer, policy, 0);
+        if (d.status != c.status || !contains(d.message, c.message_part)) {
+            std::fprintf(stderr, "  agent 1.%u hash %016llx: status %u message '%s'\n", static_cast<unsigned>(c.minor),
+                         static_cast<unsigned long long>(c.hash), static_cast<unsigned>(d.status), d.message);
+        }
+        CHECK(d.status == c.status);
+        CHECK_EQ(d.minor, c.negotiated);
+        CHECK_EQ(d.layout_hash, c.reply_hash);
+        CHECK(contains(d.message, c.message_part));
+        const abi::AttachReply reply = transport::make_reply(d, 1, 1, 1, 1);
+        CHECK_EQ(reply.abi_minor, c.negotiated);
+        CHECK_EQ(reply.layout_hash, c.reply_hash);
+    }
+    // A minor this Fund has no layout for (a table without 1.0), and another major, are refused
+    // with the existing reasons.
+    const std::vector<transport::KnownLayout> without_10{{1, 1, kLayout11}, transport::kBuiltLayout};
+    abi::AttachRequest r = test::make_request(5);
+    r.abi_minor = 0;
+    r.layout_hash = kLayout10;
+    AttachDecision d = transport::decide_attach(r, sizeof(r), peer, policy_with(without_10, agents), 0);
+    CHECK(d.status == AttachStatus::LAYOUT_MISMATCH);
+    CHECK(contains(d.message, "knows no layout for negotiated 1.0"));
+    r.abi_major = 2;
+    r.abi_minor = 1;
+    r.layout_hash = kLayout11;
+    d = transport::decide_attach(r, sizeof(r), peer, policy, 0);
+    CHECK(d.status == AttachStatus::VERSION_MISMATCH);
+    CHECK(contains(d.message, "agent ABI 2.1, fund ABI " + kOwn + ": majors differ"));
+}
+
+TEST(agents_of_released_minors_attach_and_trade_over_the_socket) {
+    Fund fund;  // the transport's default: every layout this build serves
+    for (const auto& [minor, hash] : {std::pair<std::uint16_t, std::uint64_t>{0, kLayout10}, {1, kLayout11}}) {
+        TestAgent agent;
+        abi::AttachRequest request = test::make_request(1);
+        request.abi_minor = minor;
+        request.layout_hash = hash;
+        REQUIRE(fund.attach(agent, request) == static_cast<int>(sizeof(abi::AttachReply)));
+        if (agent.reply.status != AttachStatus::OK) {
+            std::fprintf(stderr, "  agent 1.%u: %s\n", static_cast<unsigned>(minor), agent.reply.message);
+        }
+        REQUIRE(agent.reply.status == AttachStatus::OK);
+        CHECK_EQ(agent.reply.abi_minor, minor);
+        CHECK_EQ(agent.reply.layout_hash, hash);
+        REQUIRE(static_cast<bool>(agent.snapshot) && static_cast<bool>(agent.intents) && static_cast<bool>(agent.reports));
+        // The regions are laid out by the Fund's own minor, which a reader of an older minor accepts.
+        const abi::RegionHeader& rh = agent.report_region()->header;
+        CHECK_EQ(rh.abi_minor, abi::ABI_VERSION_MINOR);
+        CHECK(rh.abi_minor >= minor);
+        // Its intents are read and answered like any agent's.
+        const abi::IntentRecord order = test::make_order(1, 1 + minor, 1, 1, 100, 150'000'000);
+        REQUIRE(agent.submit(order));
+        transport::IntentOutcome outcome;
+        REQUIRE(fund.transport->process_one(0, outcome, 2));
+        CHECK(outcome.reason == abi::RejectReason::NONE);
+        abi::IntentReport report{};
+        REQUIRE(agent.next_report(report));
+        CHECK(report.kind == abi::ReportKind::ACCEPTED);
+        CHECK_EQ(report.intent_id, order.intent_id);
+        agent.socket.reset();
+        fund.transport->poll_io(100'000'000);
+        CHECK(!fund.transport->attached(0));
+    }
+    CHECK_EQ(fund.events.attached.load(), 2);
+    CHECK_EQ(fund.events.refused.load(), 0);
 }
 
 TEST(run_dir_and_socket_modes) {

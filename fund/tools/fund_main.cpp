@@ -4,6 +4,7 @@
 //   fund run --config SOURCE [--run-dir DIR] [--resume] [--quiet]
 //   fund check-config SOURCE|- [--print] [--label NAME] [--running FILE]
 //   fund journal FILE [--json]
+//   fund replay --run-dir DIR [--out DIR2]
 //   fund --help | --version
 //
 // See kUsage below (printed by --help); fund/include/fundos/process/fund_run.hpp for the run.
@@ -18,6 +19,7 @@
 #include "fundos/abi.hpp"
 #include "fundos/engine/journal_records.hpp"
 #include "fundos/process/fund_run.hpp"
+#include "fundos/process/replay_run.hpp"
 #include "fundos/runtime/config_json.hpp"
 #include "fundos/runtime/config_reload.hpp"
 #include "fundos/runtime/config_source.hpp"
@@ -32,11 +34,15 @@ SYNOPSIS
     fund run --config SOURCE [--run-dir DIR] [--resume] [--quiet]
     fund check-config SOURCE|- [--print] [--label NAME] [--running FILE]
     fund journal FILE [--json]
+    fund replay --run-dir DIR [--out DIR2]
     fund --help | --version
 
 DESCRIPTION
     run           Run the Fund in the mode SOURCE configures (simulation: replay the market data
-                  on a deterministic clock, in lock-step with the configured agents). The run
+                  on a deterministic clock, in lock-step with the configured agents; paper: take
+                  the live feed of market_data, fill orders with the simulator, publish a
+                  snapshot every publish_interval of wall clock and take intents as they
+                  arrive; production is accepted by check-config but not run yet). The run
                   folder DIR (default runs/NAME, NAME from the configuration) receives
                   journal.fj, report.json, fills.csv and equity.csv, and holds the agents'
                   socket fund.sock and the operator's socket control.sock while it runs.
@@ -60,6 +66,12 @@ DESCRIPTION
                   instruments' restricted and price_collar_bps, and agents' instruments may
                   differ (docs/CONFIG.md); each difference is printed on stderr as
                   "PATH: OLD -> NEW", any other difference is an error.
+    replay        Rebuild a finished run from DIR/journal.fj and DIR/config.json alone (a
+                  simulation's .fmd files are read again; a paper run's market events are in
+                  its journal) and write report.json, fills.csv and equity.csv into DIR2
+                  (default DIR/replay): byte-identical to the run's own. Every record the
+                  replay writes must equal the journal's; the first difference is an error.
+                  Prints {"event":"replayed",...} on stdout.
     journal       Print the journal FILE, one line per record (--json: one JSON object per
                   line). A torn last record (the Fund was killed mid-write) is reported, not
                   an error; corruption before the end is.
@@ -70,7 +82,7 @@ OPTIONS
                       sqlite:///ABSOLUTE/PATH.db[#SERVICE]   sqlite:RELATIVE/PATH.db[#SERVICE]
                       postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=...][#SERVICE]
                     SERVICE is the Fund's name; without it the database must hold exactly one.
-                    The database's schema must be the version this Fund reads (2); run
+                    The database's schema must be the version this Fund reads (3); run
                     `fundos config init URL` to create or migrate it.
     --run-dir DIR   the run folder (created if missing)
     --resume        recover a Fund that was killed: replay DIR/journal.fj (its torn tail and
@@ -113,6 +125,25 @@ int cmd_run(const std::vector<std::string>& args) {
         return usage_error("run: --config SOURCE is required");
     }
     return fundos::process::run_fund(options);
+}
+
+int cmd_replay(const std::vector<std::string>& args) {
+    fundos::process::ReplayOptions options;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        const bool has_value = i + 1 < args.size();
+        if (arg == "--run-dir" && has_value) {
+            options.run_dir = args[++i];
+        } else if (arg == "--out" && has_value) {
+            options.out_dir = args[++i];
+        } else {
+            return usage_error("replay: unexpected argument " + arg);
+        }
+    }
+    if (options.run_dir.empty()) {
+        return usage_error("replay: --run-dir DIR is required");
+    }
+    return fundos::process::replay_run(options);
 }
 
 int cmd_check_config(const std::vector<std::string>& args) {
@@ -251,6 +282,9 @@ int main(int argc, char** argv) {
     }
     if (command == "journal") {
         return cmd_journal(args);
+    }
+    if (command == "replay") {
+        return cmd_replay(args);
     }
     return usage_error("unknown command " + std::string(command));
 }

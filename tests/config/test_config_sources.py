@@ -172,12 +172,12 @@ V1_ROWS = [
 def test_init_on_an_empty_database_then_again(database: str, fund_build: Path) -> None:
     done = fundos(["config", "init", database], fund_build)
     assert done.returncode == 0, done.stderr
-    assert f"schema version 0 -> {latest_version()} (0001_initial, 0002_model_fields)" in done.stdout
+    assert f"schema version 0 -> {latest_version()} (0001_initial, 0002_model_fields, 0003_live_modes)" in done.stdout
     done = fundos(["config", "init", database], fund_build)
     assert done.returncode == 0 and f"schema version {latest_version()}, up to date" in done.stdout
     db = connect(parse_address(database))
     try:
-        assert [row[0] for row in db.query("SELECT version FROM fundos_schema_version ORDER BY version")] == [1, 2]
+        assert [row[0] for row in db.query("SELECT version FROM fundos_schema_version ORDER BY version")] == [1, 2, 3]
     finally:
         db.close()
     done = fund(["check-config", database], fund_build)
@@ -202,7 +202,7 @@ def test_init_migrates_from_version_1_and_keeps_the_data(database: str, tmp_path
         assert f"{label}: schema version 1, this" in done.stderr
         assert f"run `fundos config init {label}`" in done.stderr
     done = fundos(["config", "init", database], fund_build)
-    assert done.returncode == 0 and "schema version 1 -> 2 (0002_model_fields)" in done.stdout, done.stderr
+    assert done.returncode == 0 and f"schema version 1 -> {latest_version()} (0002_model_fields, 0003_live_modes)" in done.stdout, done.stderr
     exported = fundos(["config", "export", database], fund_build)
     assert exported.returncode == 0, exported.stderr
     expected = _normalized(write(tmp_path / "old.json", {

@@ -3,11 +3,13 @@
 Forged requests (an ABI major or minor or layout hash the SDKs, built with the right ones, never
 send) go over a raw Python socket. Each refusal must come back as an AttachReply naming both
 sides' versions, be printed by the host as a "refused" event with the same message, and leave a
-trading agent untouched.
+trading agent untouched. Agents built for an older released minor (forged with the layout hash of
+its lock in schema/history/) attach at that minor.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,6 +22,7 @@ import fundos_abi
 import pytest
 from transport_harness import (
     BURSTS_OK,
+    ROOT,
     Cluster,
     Host,
     assert_same_outcomes,
@@ -34,6 +37,22 @@ MAJOR, MINOR = fundos_abi.ABI_VERSION_MAJOR, fundos_abi.ABI_VERSION_MINOR
 OWN = f"{MAJOR}.{MINOR}"  # the version this build speaks (an agent's default)
 FUND = f"fund ABI {OWN}"
 Status = fundos_abi.AttachStatus
+
+
+def released_hashes() -> dict[int, int]:
+    """minor -> layout hash of every released minor of this major older than this build, read from
+    the release locks themselves (what an agent built for that minor sends)."""
+    found = {}
+    for lock in sorted((ROOT / "schema" / "history").glob("abi-*.lock.json")):
+        data = json.loads(lock.read_text(encoding="utf-8"))
+        major, minor = (int(part) for part in data["abi_version"].split("."))
+        if major == MAJOR and minor < MINOR:
+            found[minor] = int(data["ir"]["layout_hash"], 16)
+    return found
+
+
+RELEASED = released_hashes()
+assert {0, 1} <= set(RELEASED), f"schema/history has no locks for ABI {MAJOR}.0 and {MAJOR}.1"
 
 
 def wait_for_report(agent: Any, intent_id: int, timeout: float = 5.0) -> Any:
@@ -102,8 +121,15 @@ FORGED = [
      "65535.65535"),
     ("newer_minor_other_hash", {"minor": 9, "layout_hash": 0x1234}, Status.LAYOUT_MISMATCH,
      ["agent ABI 1.9 layout 0x0000000000001234", f"{FUND} layout 0x{HASH:016x}", f"negotiated {OWN}"], "1.9"),
-    ("older_minor", {"minor": 0}, Status.LAYOUT_MISMATCH,
-     ["agent ABI 1.0", f"0x{HASH:016x}", FUND, "no layout for negotiated 1.0"], "1.0"),
+    ("older_minor_own_hash", {"minor": 0}, Status.LAYOUT_MISMATCH,
+     [f"agent ABI 1.0 layout 0x{HASH:016x}", f"{FUND} layout 0x{RELEASED[0]:016x} for negotiated 1.0",
+      "layout hashes differ"], "1.0"),
+    ("older_minor_other_hash", {"minor": 1, "layout_hash": RELEASED[0]}, Status.LAYOUT_MISMATCH,
+     [f"agent ABI 1.1 layout 0x{RELEASED[0]:016x}", f"{FUND} layout 0x{RELEASED[1]:016x} for negotiated 1.1"],
+     "1.1"),
+    ("future_minor_other_hash", {"minor": MINOR + 1, "layout_hash": RELEASED[0]}, Status.LAYOUT_MISMATCH,
+     [f"agent ABI 1.{MINOR + 1} layout 0x{RELEASED[0]:016x}", f"{FUND} layout 0x{HASH:016x}",
+      f"negotiated {OWN}"], f"1.{MINOR + 1}"),
     ("same_version_other_hash", {"layout_hash": HASH ^ 1}, Status.LAYOUT_MISMATCH,
      [f"agent ABI {OWN} layout 0x{HASH ^ 1:016x}", f"{FUND} layout 0x{HASH:016x}", "layout hashes differ"], OWN),
     ("zero_hash", {"layout_hash": 0}, Status.LAYOUT_MISMATCH,
@@ -185,6 +211,30 @@ def test_forged_attach_requests_are_refused_naming_both_versions(cluster: Cluste
     with fundos.Agent(host.socket, 3) as agent:
         assert agent.attach_reply is not None and agent.attach_reply.generation == 2
     assert len(host.select("refused")) == len(FORGED) + 4 + 1 + 1 + 2 + 1
+
+
+def test_agents_of_every_released_minor_attach(cluster: Cluster) -> None:
+    """An agent built for an older released minor sends that minor's layout hash (from its lock);
+    the Fund attaches it at that minor, naming the same hash, alongside a trader of its own minor.
+    A future minor negotiates down to the Fund's."""
+    host = cluster.host((1, 2, 3))
+    trader = cluster.c_agent("trader", host, 1, "--interval-us", "1000")
+    trader.wait_for("report")
+    for generation, (minor, layout_hash) in enumerate([*sorted(RELEASED.items()), (MINOR + 1, HASH)], start=1):
+        held: list[socket.socket] = []
+        reply = raw_attach(host.socket, attach_request(agent_id=2, minor=minor, layout_hash=layout_hash), keep=held)
+        negotiated = min(minor, MINOR)
+        assert reply.reply is not None, minor
+        assert (reply.status, reply.reply.abi_major, reply.reply.abi_minor, len(reply.fds)) == (
+            Status.OK, MAJOR, negotiated, 3), (minor, reply.message)
+        assert reply.reply.layout_hash == (layout_hash if minor < MINOR else HASH)
+        assert f"agent ABI 1.{minor}, {FUND}, negotiated 1.{negotiated}" in reply.message
+        assert host.wait_event("attached", agent=2, generation=generation)["abi_minor"] == negotiated
+        close_fds(reply.fds)
+        held[0].close()
+        host.wait_event("detached", agent=2, generation=generation)
+    assert not host.select("refused")
+    assert_same_outcomes(host, 1, trader.terminate(), all_accepted=True)
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:

@@ -134,6 +134,11 @@ std::uint64_t config_hash(const FundConfig& c) noexcept {
     h.u64(c.execution.fee_centibps);
     h.u64(c.execution.latency_ns);
     h.u64(c.execution.participation_pct);
+    if (c.execution.fill_model != FillModel::kSimulated) {
+        // Only when not simulated, so that a simulation's kRunStart is what it always was; a
+        // production journal does not replay under a simulated configuration.
+        h.u64(static_cast<std::uint64_t>(c.execution.fill_model));
+    }
     h.u64(c.instruments.size());
     for (const InstrumentConfig& i : c.instruments) {
         h.u64(i.id);
@@ -209,6 +214,8 @@ struct Engine::Impl {
         bool any_event = false;
         Quantity session_volume = 0;
         bool stale = false;
+        bool feed_tripped = false;  // live modes: the feed's gap/stale state (feed_status)
+        bool feed_tripped_since_step = false;  // tripped at some time since the last begin_step
         bool kill = false;
         // book
         Quantity fund_position = 0;
@@ -216,6 +223,7 @@ struct Engine::Impl {
         std::uint32_t open_orders = 0;
         std::uint32_t parents = 0;  // working parents
         RateWindow rate;
+        PositionLedger excess;      // venue mode: fills beyond what was working, owned by no agent
 
         [[nodiscard]] Price ref() const noexcept {
             if (bid > 0 && ask > 0) {
@@ -265,7 +273,15 @@ struct Engine::Impl {
         abi::TimeInForce tif = abi::TimeInForce::GTC;
         bool netted = false;
         bool done = false;
+        // Venue mode: a cancel asked for (queued until its parent's request goes out, then sent)
+        // is not a fact until the venue confirms it; the child works until then.
+        std::uint8_t cancel_state = kCancelNone;
+        CancelCause pending_cause = CancelCause::kAgent;
+        abi::RejectReason pending_reason = abi::RejectReason::NONE;
     };
+    static constexpr std::uint8_t kCancelNone = 0;
+    static constexpr std::uint8_t kCancelQueued = 1;
+    static constexpr std::uint8_t kCancelSent = 2;
 
     struct Parent {
         std::uint64_t id = 0;
@@ -281,6 +297,23 @@ struct Engine::Impl {
         bool fok = false;
         bool decided = false;
         bool done = false;
+        // venue mode
+        abi::TimeInForce tif = abi::TimeInForce::GTC;
+        Quantity total = 0;        // the order's quantity at the venue (after confirmed replaces)
+        bool accepted = false;
+        bool request_out = false;  // a kCancel / kReplace not yet answered (one at a time)
+        bool dirty = false;        // children were queued for cancel during the current call
+        venue::VenueCommand::Kind request_kind = venue::VenueCommand::Kind::kCancel;
+    };
+
+    /// Venue mode: what an event naming a parent needs after the parent itself is compacted away
+    /// (a late fill of a finished parent still moves the fund's position). Indexed by id - 1.
+    struct ParentTrace {
+        Quantity filled = 0;          // the venue's cum as applied (excess included)
+        std::uint64_t last_exec = 0;  // hash of the last applied fill's exec id (0: none)
+        std::uint16_t instr = 0;
+        std::int8_t side = 0;
+        abi::OrderType type = abi::OrderType::MARKET;
     };
 
     struct Pending {
@@ -329,6 +362,19 @@ struct Engine::Impl {
     std::vector<EquityPoint> step_equity;  // this step's points for Sink::equity: [0] fund, then agents
     bool finished = false;
     bool faulted = false;
+
+    // venue mode (config.execution.fill_model == kVenue; engine.hpp "Venue execution")
+    bool venue_mode = false;
+    std::vector<ParentTrace> traces;
+    struct Dirty {
+        std::uint64_t id = 0;
+        std::uint16_t instr = 0;
+    };
+    std::vector<Dirty> dirty_;  // parents with children queued for cancel in the current call
+    std::uint64_t venue_index = 0;
+    VenueCounters counters;
+    Money excess_cash = 0;      // cash flows of the excess rows' fills
+    bool any_excess = false;
 
     // session day
     bool day_known = false;
@@ -412,6 +458,11 @@ struct Engine::Impl {
         }
         unallocated = cfg.capital - allocated;
         fund_rate.configure(cfg.limits.max_intents_per_window, cfg.limits.rate_window_ns);
+        venue_mode = cfg.execution.fill_model == FillModel::kVenue;
+        if (venue_mode) {
+            traces.reserve(4096);
+            dirty_.reserve(256);
+        }
         step_equity.resize(1 + na);
         step_totals.resize(na);
         orders.reserve(4096);
@@ -429,6 +480,8 @@ struct Engine::Impl {
         alloc_out.reserve(4096);
         alloc_scratch.order.reserve(4096);
         alloc_scratch.rem.reserve(4096);
+        shares_.reserve(4096);
+        tier_pos_.reserve(4096);
 
         RunStartRecord r{};
         r.instrument_count = static_cast<std::uint16_t>(ni);
@@ -556,7 +609,20 @@ struct Engine::Impl {
         }
     }
 
-    void cancel(Order& o, CancelCause cause, abi::RejectReason reason, Timestamp t) noexcept {
+    /// Stop an order: at once, or in venue mode, once it is at the venue, by asking the venue
+    /// (request_cancel; the CANCELED report comes with the venue's confirmation).
+    void cancel(Order& o, CancelCause cause, abi::RejectReason reason, Timestamp t) {
+        if (o.done) {
+            return;
+        }
+        if (venue_mode && o.parent_id != 0) {
+            request_cancel(o, cause, reason);
+            return;
+        }
+        cancel_now(o, cause, reason, t);
+    }
+
+    void cancel_now(Order& o, CancelCause cause, abi::RejectReason reason, Timestamp t) noexcept {
         if (o.done) {
             return;
         }
@@ -588,7 +654,7 @@ struct Engine::Impl {
 
     /// Cancel every working order matching `pred`, in order-id order.
     template <class Pred>
-    void cancel_where(Pred pred, CancelCause cause, abi::RejectReason reason, Timestamp t) noexcept {
+    void cancel_where(Pred pred, CancelCause cause, abi::RejectReason reason, Timestamp t) {
         for (Order& o : orders) {
             if (!o.done && pred(o)) {
                 cancel(o, cause, reason, t);
@@ -734,6 +800,19 @@ struct Engine::Impl {
             t.gross += fx::abs64(mv);
             t.net += mv;
         }
+        if (!any_excess) {
+            return;
+        }
+        // The venue excess rows are the fund's own (no agent's): their cash and value count in
+        // its totals as an agent's would.
+        t.cash += excess_cash;
+        t.equity += excess_cash;
+        for (const Instrument& in : instruments) {
+            t.equity += market_value(in.excess, in.ref());
+            t.realized += in.excess.realized;
+            t.unrealized += unrealized(in.excess, in.ref());
+            t.fees += in.excess.fees;
+        }
     }
 
     [[nodiscard]] bool invariants() const noexcept {
@@ -744,7 +823,8 @@ struct Engine::Impl {
                 sum += a.pos[i].qty;
                 working += a.working[i];
             }
-            if (sum != instruments[i].fund_position || working != instruments[i].fund_working) {
+            if (sum + instruments[i].excess.qty != instruments[i].fund_position ||
+                working != instruments[i].fund_working) {
                 return false;
             }
         }
@@ -796,15 +876,23 @@ struct Engine::Impl {
     // ---------------------------------------------------------------- market
     void on_market(const marketdata::EventRecord& e, std::uint64_t index) {
         step_totals_valid = false;
-        if (range_count > 0 && index != range_first + range_count) {
+        if (config.mode != abi::Mode::SIMULATION) {
+            // A live event is in no file a replay could re-read: the journal keeps it whole.
+            MarketEventRecord r{};
+            r.index = index;
+            r.event = e;
+            sink.journal(RecordType::kMarketEvent, record_bytes(r));
+        } else if (range_count > 0 && index != range_first + range_count) {
             flush_range();
         }
-        if (range_count == 0) {
-            range_first = index;
+        if (config.mode == abi::Mode::SIMULATION) {
+            if (range_count == 0) {
+                range_first = index;
+            }
+            ++range_count;
+            range_hash = fnv1a64_words(range_hash, &e, sizeof e);
+            range_last_time = e.time;
         }
-        ++range_count;
-        range_hash = fnv1a64_words(range_hash, &e, sizeof e);
-        range_last_time = e.time;
         now = std::max(now, e.time);
 
         if (!day_known || e.time >= next_day_start) {
@@ -812,6 +900,7 @@ struct Engine::Impl {
             if (day_known && d > day) {
                 cancel_where([](const Order& o) { return o.tif == abi::TimeInForce::DAY; }, CancelCause::kDayEnd,
                              abi::RejectReason::NONE, e.time);
+                flush_venue_requests();
                 for (Instrument& in : instruments) {
                     in.session_volume = 0;
                 }
@@ -854,7 +943,7 @@ struct Engine::Impl {
         }
         in.event_time = e.time;
         in.any_event = true;
-        if (in.parents > 0) {
+        if (in.parents > 0 && !venue_mode) {  // in venue mode the venue fills
             execute(static_cast<std::uint16_t>(ii), e, index);
             compact();
         }
@@ -884,68 +973,11 @@ struct Engine::Impl {
             if (q == 0 && !first) {
                 continue;  // nothing fills and nothing is decided: the common case of a resting order
             }
-            const std::uint64_t pid = p.id;
-            idx.clear();
-            [[maybe_unused]] Quantity scanned = 0;
-            for (std::size_t oi = order_pos(p.first_order); oi < orders.size() && orders[oi].id <= p.last_order;
-                 ++oi) {
-                if (!orders[oi].done && orders[oi].parent_id == pid) {
-                    idx.push_back(static_cast<std::uint32_t>(oi));
-                    scanned += orders[oi].remaining;
-                }
-            }
-            assert(scanned == rem);
+            collect_children(p);
             if (q > 0) {
-                p.remaining -= q;
                 cap -= q;
-                const std::int8_t side = p.side;
-                const std::uint64_t parent_id = p.id;
-                const abi::OrderType type = p.type;
-                alloc_in.clear();
-                for (std::uint32_t oi : idx) {
-                    const Order& o = orders[oi];
-                    alloc_in.push_back({o.remaining, agents[o.agent].id, o.intent_id});
-                }
-                alloc_out.assign(alloc_in.size(), 0);
-                const AllocationError err = allocate_pro_rata(q, in.lot, alloc_in, alloc_out, alloc_scratch);
-                assert(err == AllocationError::kOk);
-                (void)err;
-                in.fund_position += side * q;
-                FillRecord f{};
-                f.parent_id = parent_id;
-                f.event_index = index;
-                f.time = e.time;
-                f.qty = q;
-                f.price = price;
-                f.parent_remaining = rem - q;
-                f.instrument_id = in.id;
-                f.side = static_cast<std::uint8_t>(side_of(side));
-                f.event_kind = static_cast<std::uint8_t>(e.kind);
-                f.order_type = static_cast<std::uint8_t>(type);
-                sink.journal(RecordType::kFill, record_bytes(f));
-                for (std::size_t k = 0; k < idx.size(); ++k) {
-                    const Quantity share = alloc_out[k];
-                    if (share == 0) {
-                        continue;
-                    }
-                    Order& o = orders[idx[k]];
-                    const Money fee = fx::fee(share, price, x.fee_per_share, x.fee_centibps);
-                    AllocationRecord a{};
-                    a.parent_id = parent_id;
-                    a.order_id = o.id;
-                    a.intent_id = o.intent_id;
-                    a.time = e.time;
-                    a.qty = share;
-                    a.price = price;
-                    a.fee = fee;
-                    a.remaining = o.remaining - share;
-                    a.agent_id = agents[o.agent].id;
-                    a.instrument_id = in.id;
-                    a.side = static_cast<std::uint8_t>(side_of(o.side));
-                    sink.journal(RecordType::kAllocation, record_bytes(a));
-                    fill_child(o, share, price, fee, false, e.time);
-                }
-                debug_check();
+                fill_parent(p.instr, p.side, p.id, p.type, &p, q, price, 0, e.time, index,
+                            static_cast<std::uint8_t>(e.kind));
             }
             if (first) {
                 for (std::uint32_t oi : idx) {
@@ -963,6 +995,157 @@ struct Engine::Impl {
         }
     }
 
+    void feed_status(std::uint32_t instrument_id, bool tripped) {
+        FeedStatusRecord r{};
+        r.instrument_id = instrument_id;
+        r.tripped = tripped ? 1 : 0;
+        sink.journal(RecordType::kFeedStatus, record_bytes(r));
+        if (const int i = find_instrument(instrument_id); i >= 0) {
+            Instrument& in = instruments[static_cast<std::size_t>(i)];
+            in.feed_tripped = tripped;
+            in.feed_tripped_since_step = in.feed_tripped_since_step || tripped;
+        }
+    }
+
+    /// The working children of `p` into `idx`, in order-id order.
+    void collect_children(const Parent& p) {
+        idx.clear();
+        [[maybe_unused]] Quantity scanned = 0;
+        for (std::size_t oi = order_pos(p.first_order); oi < orders.size() && orders[oi].id <= p.last_order; ++oi) {
+            if (!orders[oi].done && orders[oi].parent_id == p.id) {
+                idx.push_back(static_cast<std::uint32_t>(oi));
+                scanned += orders[oi].remaining;
+            }
+        }
+        assert(scanned == p.remaining);
+    }
+
+    std::vector<Quantity> shares_;        // per idx entry: its share of the fill being allocated
+    std::vector<std::uint32_t> tier_pos_; // scratch: idx positions taking part in one allocation
+
+    /// Adds to shares_ `total` split pro rata (allocate_pro_rata) over the children in idx of a
+    /// tier (-1 all; 0 those not sent for cancel; 1 those sent), by their remaining quantities.
+    void allocate_tier(Quantity total, Quantity lot, int tier) {
+        alloc_in.clear();
+        tier_pos_.clear();
+        bool whole_lots = total % lot == 0;
+        for (std::size_t k = 0; k < idx.size(); ++k) {
+            const Order& o = orders[idx[k]];
+            if (tier >= 0 && (o.cancel_state == kCancelSent) != (tier == 1)) {
+                continue;
+            }
+            alloc_in.push_back({o.remaining, agents[o.agent].id, o.intent_id});
+            tier_pos_.push_back(static_cast<std::uint32_t>(k));
+            whole_lots = whole_lots && o.remaining % lot == 0;
+        }
+        if (total == 0 || alloc_in.empty()) {
+            return;
+        }
+        alloc_out.assign(alloc_in.size(), 0);
+        // A venue may fill an odd lot: then the split is in raw quantity units.
+        const AllocationError err =
+            allocate_pro_rata(total, whole_lots ? lot : 1, alloc_in, alloc_out, alloc_scratch);
+        assert(err == AllocationError::kOk);
+        (void)err;
+        for (std::size_t j = 0; j < tier_pos_.size(); ++j) {
+            shares_[tier_pos_[j]] += alloc_out[j];
+        }
+    }
+
+    /// One fill of q at price of the parent `parent_id` (netting.hpp 4): allocated to its
+    /// working children (in idx: collect_children) pro rata; with a kReplace outstanding, to the
+    /// children it keeps first. Venue mode only: what exceeds the working quantity (or all of
+    /// it when `p` is null: the parent is finished) goes to the instrument's venue excess row,
+    /// and a non-zero `venue_fee` is split over the shares instead of the fee model.
+    void fill_parent(std::uint16_t ii, std::int8_t side, std::uint64_t parent_id, abi::OrderType type, Parent* p,
+                     Quantity q, Price price, Money venue_fee, Timestamp t, std::uint64_t event_index,
+                     std::uint8_t event_kind) {
+        Instrument& in = instruments[ii];
+        const ExecutionConfig& x = config.execution;
+        const Quantity rem = p != nullptr ? p->remaining : 0;
+        const Quantity applied = std::min(q, rem);
+        const Quantity excess = q - applied;
+        shares_.assign(idx.size(), 0);
+        if (p != nullptr) {
+            p->remaining -= applied;
+            if (venue_mode && p->request_out && p->request_kind == venue::VenueCommand::Kind::kReplace) {
+                Quantity kept = 0;
+                for (std::uint32_t oi : idx) {
+                    kept += orders[oi].cancel_state == kCancelSent ? 0 : orders[oi].remaining;
+                }
+                const Quantity first = std::min(applied, kept);
+                allocate_tier(first, in.lot, 0);
+                allocate_tier(applied - first, in.lot, 1);
+            } else {
+                allocate_tier(applied, in.lot, -1);
+            }
+        }
+        in.fund_position += side * q;
+        FillRecord f{};
+        f.parent_id = parent_id;
+        f.event_index = event_index;
+        f.time = t;
+        f.qty = q;
+        f.price = price;
+        f.parent_remaining = rem - applied;
+        f.instrument_id = in.id;
+        f.side = static_cast<std::uint8_t>(side_of(side));
+        f.event_kind = event_kind;
+        f.order_type = static_cast<std::uint8_t>(type);
+        sink.journal(RecordType::kFill, record_bytes(f));
+        // A venue's fee for the whole fill, split by cumulative rounding: the shares' fees sum
+        // to it exactly.
+        Quantity cum = 0;
+        Money fee_done = 0;
+        const auto fee_of = [&](Quantity share) -> Money {
+            if (venue_fee == 0) {
+                return fx::fee(share, price, x.fee_per_share, x.fee_centibps);
+            }
+            cum += share;
+            const Money upto = fx::round_div(static_cast<fx::i128>(venue_fee) * cum, q);
+            const Money fee = upto - fee_done;
+            fee_done = upto;
+            return fee;
+        };
+        for (std::size_t k = 0; k < idx.size(); ++k) {
+            const Quantity share = shares_[k];
+            if (share == 0) {
+                continue;
+            }
+            Order& o = orders[idx[k]];
+            const Money fee = fee_of(share);
+            AllocationRecord a{};
+            a.parent_id = parent_id;
+            a.order_id = o.id;
+            a.intent_id = o.intent_id;
+            a.time = t;
+            a.qty = share;
+            a.price = price;
+            a.fee = fee;
+            a.remaining = o.remaining - share;
+            a.agent_id = agents[o.agent].id;
+            a.instrument_id = in.id;
+            a.side = static_cast<std::uint8_t>(side_of(o.side));
+            sink.journal(RecordType::kAllocation, record_bytes(a));
+            fill_child(o, share, price, fee, false, t);
+        }
+        if (excess > 0) {
+            const Money fee = fee_of(excess);
+            AllocationRecord a{};  // agent 0, order 0: the venue excess row
+            a.parent_id = parent_id;
+            a.time = t;
+            a.qty = excess;
+            a.price = price;
+            a.fee = fee;
+            a.instrument_id = in.id;
+            a.side = static_cast<std::uint8_t>(side_of(side));
+            sink.journal(RecordType::kAllocation, record_bytes(a));
+            excess_cash += apply_fill(in.excess, side * excess, price, fee).cash_delta;
+            any_excess = true;
+        }
+        debug_check();
+    }
+
     // ---------------------------------------------------------------- steps
     void begin_step(abi::Sequence seq, Timestamp clk) {
         flush_range();
@@ -975,10 +1158,13 @@ struct Engine::Impl {
         sink.journal(RecordType::kStepBegin, record_bytes(r));
         const abi::Duration stale_after = config.simulation.stale_after_ns;
         for (Instrument& in : instruments) {
-            in.stale = stale_after > 0 &&
-                       (!in.any_event || (clk > in.event_time && clk - in.event_time > stale_after));
+            // A gap recovered before this boundary still marks the step: its data may be a snapshot's.
+            in.stale = in.feed_tripped || in.feed_tripped_since_step || (stale_after > 0 && (!in.any_event || (clk > in.event_time &&
+                                                                                 clk - in.event_time > stale_after)));
+            in.feed_tripped_since_step = false;
         }
         evaluate_losses();
+        flush_venue_requests();
         compact();
         step_totals_valid = true;
     }
@@ -1131,6 +1317,7 @@ struct Engine::Impl {
             apply_policy(silent_calls[k]);
         }
         silent_calls.clear();
+        flush_venue_requests();  // the step's cancels go out before its new orders
 
         for (std::size_t i = 0; i < instruments.size(); ++i) {
             net_instrument(static_cast<std::uint16_t>(i));
@@ -1524,7 +1711,38 @@ struct Engine::Impl {
         p.fok = fok;
         parents[ii].push_back(p);
         ++instruments[ii].parents;
+        if (venue_mode) {
+            ParentTrace tr;  // ids are 1, 2, ...: traces[id - 1]
+            tr.instr = ii;
+            tr.side = side;
+            tr.type = type;
+            traces.push_back(tr);
+        }
         return parents[ii].back();
+    }
+
+    /// A parent for `children` (journaled kOrder per child); in venue mode it leaves as a kNew.
+    void make_parent(std::uint16_t ii, std::int8_t side, abi::OrderType type, Price limit, abi::TimeInForce tif,
+                     const std::vector<std::uint32_t>& children) {
+        Parent& p = new_parent(ii, side, type, limit, tif == abi::TimeInForce::FOK);
+        p.tif = tif;
+        attach_children(p, children);
+        p.total = p.remaining;
+        if (!venue_mode) {
+            return;
+        }
+        venue::VenueCommand c{};
+        c.kind = venue::VenueCommand::Kind::kNew;
+        c.side = side_of(side);
+        c.type = type;
+        c.tif = tif;
+        c.instrument_id = instruments[ii].id;
+        c.parent_id = p.id;
+        c.qty = p.total;
+        c.limit = limit;
+        c.time = clock;
+        std::memcpy(c.symbol, instruments[ii].symbol, sizeof c.symbol);
+        command(c);
     }
 
     void attach_children(Parent& p, const std::vector<std::uint32_t>& children) {
@@ -1629,28 +1847,34 @@ struct Engine::Impl {
         }
         // Residual: one parent per side of the remaining marketable children. After a cross only
         // one side has any left; both sides remain only when no cross could happen (no
-        // reference price, which risk checks make impossible for new orders).
+        // reference price, which risk checks make impossible for new orders). In venue mode one
+        // per time in force: the venue enforces it.
+        static constexpr std::array<abi::TimeInForce, 3> kVenueTifs{abi::TimeInForce::DAY, abi::TimeInForce::IOC,
+                                                                    abi::TimeInForce::GTC};
+        const std::size_t groups = venue_mode ? kVenueTifs.size() : 1;
         for (const std::vector<std::uint32_t>* list : {&buys_, &sells_}) {
-            side_list_.clear();
-            for (std::uint32_t oi : *list) {
-                if (!orders[oi].done && orders[oi].remaining > 0) {
-                    side_list_.push_back(oi);
+            for (std::size_t g = 0; g < groups; ++g) {
+                side_list_.clear();
+                for (std::uint32_t oi : *list) {
+                    if (!orders[oi].done && orders[oi].remaining > 0 &&
+                        (!venue_mode || orders[oi].tif == kVenueTifs[g])) {
+                        side_list_.push_back(oi);
+                    }
                 }
-            }
-            if (!side_list_.empty()) {
-                Parent& p = new_parent(ii, orders[side_list_.front()].side, abi::OrderType::MARKET, 0, false);
-                attach_children(p, side_list_);
+                if (!side_list_.empty()) {
+                    make_parent(ii, orders[side_list_.front()].side, abi::OrderType::MARKET, 0,
+                                venue_mode ? kVenueTifs[g] : abi::TimeInForce::GTC, side_list_);
+                }
             }
         }
         for (std::uint32_t oi : own_) {
-            Order& o = orders[oi];
+            const Order& o = orders[oi];
             if (o.done) {
                 continue;
             }
-            Parent& p = new_parent(ii, o.side, o.type, o.limit, o.tif == abi::TimeInForce::FOK);
             idx.clear();
             idx.push_back(oi);
-            attach_children(p, idx);
+            make_parent(ii, o.side, o.type, o.limit, o.tif, idx);
         }
     }
 
@@ -1715,6 +1939,7 @@ struct Engine::Impl {
                 break;
             }
         }
+        flush_venue_requests();
         compact();
     }
 
@@ -1774,6 +1999,7 @@ struct Engine::Impl {
                 }
             }
         }
+        flush_venue_requests();
         compact();
     }
 
@@ -1784,6 +2010,7 @@ struct Engine::Impl {
         }
         flush_range();
         cancel_where([](const Order&) { return true; }, CancelCause::kShutdown, abi::RejectReason::SHUTDOWN, now);
+        flush_venue_requests();
         compact();
         finished = true;
         const Totals f = fund_totals();
@@ -1796,6 +2023,218 @@ struct Engine::Impl {
         r.state_hash = hash_state();
         copy_text(r.why, why);
         sink.journal(RecordType::kRunEnd, record_bytes(r));
+    }
+
+    // ---------------------------------------------------------------- venue
+    void command(const venue::VenueCommand& c) {
+        sink.journal(RecordType::kVenueCommand, record_bytes(c));
+        sink.venue(c);
+    }
+
+    void request_cancel(Order& o, CancelCause cause, abi::RejectReason reason) {
+        if (o.cancel_state != kCancelNone) {
+            return;  // already asked for: the first cause stands
+        }
+        o.cancel_state = kCancelQueued;
+        o.pending_cause = cause;
+        o.pending_reason = reason;
+        Parent* p = find_parent(o.instr, o.parent_id);
+        if (p != nullptr && !p->dirty) {
+            p->dirty = true;
+            dirty_.push_back({p->id, o.instr});
+        }
+    }
+
+    /// Ask the venue about the parents whose children were queued for cancel, in parent id order.
+    void flush_venue_requests() {
+        if (dirty_.empty()) {
+            return;
+        }
+        std::sort(dirty_.begin(), dirty_.end(), [](const Dirty& a, const Dirty& b) { return a.id < b.id; });
+        for (const Dirty& d : dirty_) {
+            if (Parent* p = find_parent(d.instr, d.id)) {
+                p->dirty = false;
+                send_request(*p);
+            }
+        }
+        dirty_.clear();
+    }
+
+    /// The next cancel request of `p` for its queued children, unless one is in flight: kCancel
+    /// when none of its children would be left working, else kReplace to filled + what is kept.
+    void send_request(Parent& p) {
+        if (p.done || p.request_out) {
+            return;
+        }
+        collect_children(p);
+        Quantity keep = 0;
+        bool queued = false;
+        for (std::uint32_t oi : idx) {
+            const Order& o = orders[oi];
+            queued = queued || o.cancel_state == kCancelQueued;
+            keep += o.cancel_state == kCancelNone ? o.remaining : 0;
+        }
+        if (!queued) {
+            return;
+        }
+        for (std::uint32_t oi : idx) {
+            if (orders[oi].cancel_state == kCancelQueued) {
+                orders[oi].cancel_state = kCancelSent;
+            }
+        }
+        p.request_out = true;
+        p.request_kind = keep == 0 ? venue::VenueCommand::Kind::kCancel : venue::VenueCommand::Kind::kReplace;
+        venue::VenueCommand c{};
+        c.kind = p.request_kind;
+        c.side = side_of(p.side);
+        c.type = p.type;
+        c.tif = p.tif;
+        c.instrument_id = instruments[p.instr].id;
+        c.parent_id = p.id;
+        c.qty = keep == 0 ? 0 : traces[p.id - 1].filled + keep;
+        c.limit = p.limit;
+        c.time = now;
+        std::memcpy(c.symbol, instruments[p.instr].symbol, sizeof c.symbol);
+        command(c);
+    }
+
+    static std::uint64_t exec_hash(const char (&exec_id)[32]) noexcept {
+        const std::size_t n = strnlen(exec_id, sizeof exec_id);
+        return n == 0 ? 0 : fnv1a64(kFnvOffset, exec_id, n);
+    }
+
+    void venue_event(const venue::VenueEvent& ev) {
+        using K = venue::VenueEvent::Kind;
+        step_totals_valid = false;
+        flush_range();
+        // Classify first: the verdict is journaled with the event, before it is applied.
+        Parent* p = nullptr;
+        ParentTrace* tr = nullptr;
+        VenueVerdict verdict = VenueVerdict::kUnknown;
+        const std::uint64_t exec = exec_hash(ev.exec_id);
+        if (venue_mode && ev.parent_id >= 1 && ev.parent_id <= traces.size()) {
+            tr = &traces[ev.parent_id - 1];
+            p = find_parent(tr->instr, ev.parent_id);
+            p = p != nullptr && !p->done ? p : nullptr;
+            verdict = p != nullptr ? VenueVerdict::kApplied : VenueVerdict::kFinished;
+            if (ev.kind == K::kFill) {
+                if (ev.qty <= 0 || ev.price <= 0) {
+                    verdict = VenueVerdict::kInvalid;
+                } else if ((exec != 0 && exec == tr->last_exec) || (ev.cum != 0 && ev.cum <= tr->filled)) {
+                    verdict = VenueVerdict::kDuplicate;
+                } else if (p == nullptr || ev.qty > p->remaining) {
+                    verdict = VenueVerdict::kExcess;
+                }
+            }
+        }
+        VenueEventRecord r{};
+        r.event = ev;
+        r.index = venue_index++;
+        r.step_seq = step_seq;
+        r.time = now;
+        r.verdict = static_cast<std::uint8_t>(verdict);
+        sink.journal(RecordType::kVenueEvent, record_bytes(r));
+        ++counters.events;
+        switch (verdict) {
+            case VenueVerdict::kApplied: ++counters.applied; break;
+            case VenueVerdict::kUnknown: ++counters.unknown; break;
+            case VenueVerdict::kFinished: ++counters.finished; break;
+            case VenueVerdict::kDuplicate: ++counters.duplicates; break;
+            case VenueVerdict::kInvalid: ++counters.invalid; break;
+            case VenueVerdict::kExcess: ++counters.excess_fills; break;
+        }
+        if (verdict != VenueVerdict::kApplied && verdict != VenueVerdict::kExcess) {
+            return;
+        }
+        if (ev.kind == K::kFill) {
+            tr->filled += ev.qty;
+            tr->last_exec = exec;
+            idx.clear();
+            if (p != nullptr) {
+                p->accepted = true;
+                collect_children(*p);
+            }
+            fill_parent(tr->instr, tr->side, ev.parent_id, tr->type, p, ev.qty, ev.price, ev.fee, now, r.index, 0);
+        } else if (ev.kind == K::kAccepted) {
+            p->accepted = true;
+        } else {
+            apply_venue_state(*p, ev);
+        }
+        flush_venue_requests();
+        compact();
+    }
+
+    /// kCanceled, kReplaced, kRejected, kCancelRejected of a working parent.
+    void apply_venue_state(Parent& p, const venue::VenueEvent& ev) {
+        using K = venue::VenueEvent::Kind;
+        collect_children(p);
+        const bool answer = ev.kind != K::kRejected;  // answers the request in flight, if any
+        for (std::uint32_t oi : idx) {
+            Order& o = orders[oi];
+            switch (ev.kind) {
+                case K::kCanceled:
+                    if (o.cancel_state != kCancelNone) {
+                        cancel_now(o, o.pending_cause, o.pending_reason, now);
+                    } else {
+                        cancel_now(o, CancelCause::kVenue, abi::RejectReason::NONE, now);
+                    }
+                    break;
+                case K::kReplaced:
+                    if (o.cancel_state == kCancelSent) {
+                        cancel_now(o, o.pending_cause, o.pending_reason, now);
+                    }
+                    break;
+                case K::kRejected:
+                    cancel_now(o, CancelCause::kVenueReject, abi::RejectReason::VENUE_REJECT, now);
+                    break;
+                case K::kCancelRejected:
+                    if (o.cancel_state == kCancelSent) {
+                        o.cancel_state = kCancelNone;
+                    }
+                    break;
+                default: break;
+            }
+        }
+        if (answer) {
+            p.request_out = false;
+        }
+        if (ev.kind == K::kReplaced) {
+            if (ev.leaves != p.remaining) {
+                ++counters.leaves_mismatch;
+            }
+            p.total = traces[p.id - 1].filled + p.remaining;
+        }
+        send_request(p);  // children queued while the answered request was in flight
+    }
+
+    [[nodiscard]] VenueView venue_view() const {
+        VenueView v;
+        for (std::size_t i = 0; i < instruments.size(); ++i) {
+            for (const Parent& p : parents[i]) {
+                if (p.done) {
+                    continue;
+                }
+                VenueParentView pv;
+                pv.parent_id = p.id;
+                pv.instrument_id = instruments[i].id;
+                pv.side = side_of(p.side);
+                pv.accepted = p.accepted;
+                pv.cancel_pending = p.request_out || p.dirty;
+                pv.qty = p.total;
+                pv.filled = p.id <= traces.size() ? traces[p.id - 1].filled : 0;
+                pv.leaves = p.remaining;
+                v.parents.push_back(pv);
+            }
+        }
+        for (const Instrument& in : instruments) {
+            VenuePositionView pos;
+            pos.instrument_id = in.id;
+            std::memcpy(pos.symbol, in.symbol, sizeof pos.symbol);
+            pos.position = in.fund_position;
+            pos.excess = in.excess.qty;
+            v.positions.push_back(pos);
+        }
+        return v;
     }
 
     // ---------------------------------------------------------------- snapshot
@@ -1908,6 +2347,13 @@ void Engine::on_market(const marketdata::EventRecord& event, std::uint64_t index
     FUNDOS_ENGINE_GUARDED(impl_->on_market(event, index))
 }
 
+void Engine::feed_status(std::uint32_t instrument_id, bool tripped) noexcept {
+    if (impl_->finished) {
+        return;
+    }
+    FUNDOS_ENGINE_GUARDED(impl_->feed_status(instrument_id, tripped))
+}
+
 void Engine::begin_step(abi::Sequence seq, abi::Timestamp clock) noexcept {
     if (impl_->finished) {
         return;
@@ -1963,6 +2409,10 @@ void Engine::change_config(const ConfigChange& change) noexcept {
 
 void Engine::finish(const char* why) noexcept { FUNDOS_ENGINE_GUARDED(impl_->finish(why)) }
 
+// No `finished` guard: after finish() the venue still confirms the shutdown's cancels and may
+// report late fills, which the ledger must take.
+void Engine::venue_event(const venue::VenueEvent& event) noexcept { FUNDOS_ENGINE_GUARDED(impl_->venue_event(event)) }
+
 #undef FUNDOS_ENGINE_GUARDED
 
 std::span<const FillRow> Engine::fills() const noexcept { return impl_->fills; }
@@ -1988,6 +2438,10 @@ abi::Quantity Engine::fund_position(std::uint32_t instrument_id) const noexcept 
 }
 
 bool Engine::invariants_hold() const noexcept { return impl_->invariants(); }
+
+VenueView Engine::venue_view() const { return impl_->venue_view(); }
+
+VenueCounters Engine::venue_counters() const noexcept { return impl_->counters; }
 
 bool Engine::faulted() const noexcept { return impl_->faulted; }
 

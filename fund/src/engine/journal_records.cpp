@@ -78,6 +78,39 @@ const char* refusal_source_name(std::uint8_t s) noexcept {
     return "?";
 }
 
+const char* venue_command_name(venue::VenueCommand::Kind k) noexcept {
+    switch (k) {
+        case venue::VenueCommand::Kind::kNew: return "new";
+        case venue::VenueCommand::Kind::kCancel: return "cancel";
+        case venue::VenueCommand::Kind::kReplace: return "replace";
+    }
+    return "?";
+}
+
+const char* venue_event_name(venue::VenueEvent::Kind k) noexcept {
+    switch (k) {
+        case venue::VenueEvent::Kind::kAccepted: return "accepted";
+        case venue::VenueEvent::Kind::kFill: return "fill";
+        case venue::VenueEvent::Kind::kCanceled: return "canceled";
+        case venue::VenueEvent::Kind::kReplaced: return "replaced";
+        case venue::VenueEvent::Kind::kRejected: return "rejected";
+        case venue::VenueEvent::Kind::kCancelRejected: return "cancel_rejected";
+    }
+    return "?";
+}
+
+const char* venue_verdict_name(std::uint8_t v) noexcept {
+    switch (static_cast<VenueVerdict>(v)) {
+        case VenueVerdict::kApplied: return "applied";
+        case VenueVerdict::kUnknown: return "unknown";
+        case VenueVerdict::kFinished: return "finished";
+        case VenueVerdict::kDuplicate: return "duplicate";
+        case VenueVerdict::kInvalid: return "invalid";
+        case VenueVerdict::kExcess: return "excess";
+    }
+    return "?";
+}
+
 std::string text(const char* chars, std::size_t n) { return std::string(chars, strnlen(chars, n)); }
 
 class Line {
@@ -114,7 +147,7 @@ struct RecordTypeInfo {
     const char* name;
     std::size_t size;
 };
-constexpr std::array<RecordTypeInfo, 17> kRecordTypes{{
+constexpr std::array<RecordTypeInfo, 21> kRecordTypes{{
     {RecordType::kRunStart, "run_start", sizeof(RunStartRecord)},
     {RecordType::kMarketRange, "market_range", sizeof(MarketRangeRecord)},
     {RecordType::kStepBegin, "step_begin", sizeof(StepBeginRecord)},
@@ -132,6 +165,10 @@ constexpr std::array<RecordTypeInfo, 17> kRecordTypes{{
     {RecordType::kRefusal, "refusal", sizeof(RefusalRecord)},
     {RecordType::kConfigChange, "config_change", sizeof(ConfigChangeRecord)},  // + entries + text
     {RecordType::kAnswerEnd, "answer_end", sizeof(AnswerEndRecord)},
+    {RecordType::kMarketEvent, "market_event", sizeof(MarketEventRecord)},
+    {RecordType::kFeedStatus, "feed_status", sizeof(FeedStatusRecord)},
+    {RecordType::kVenueCommand, "venue_command", sizeof(venue::VenueCommand)},
+    {RecordType::kVenueEvent, "venue_event", sizeof(VenueEventRecord)},
 }};
 static_assert([] {
     for (std::size_t i = 0; i < kRecordTypes.size(); ++i) {
@@ -139,7 +176,7 @@ static_assert([] {
             return false;
         }
     }
-    return static_cast<std::size_t>(RecordType::kAnswerEnd) == kRecordTypes.size();
+    return static_cast<std::size_t>(RecordType::kVenueEvent) == kRecordTypes.size();
 }(), "kRecordTypes: one row per RecordType, in value order, the last type last");
 
 const RecordTypeInfo* info(RecordType type) noexcept {
@@ -259,6 +296,8 @@ const char* to_string(CancelCause cause) noexcept {
         case CancelCause::kShutdown: return "shutdown";
         case CancelCause::kFlatten: return "flatten";
         case CancelCause::kUnmapped: return "unmapped";
+        case CancelCause::kVenue: return "venue";
+        case CancelCause::kVenueReject: return "venue_reject";
     }
     return "?";
 }
@@ -302,6 +341,57 @@ std::string describe_record(RecordType type, std::span<const std::byte> payload)
             return std::move(Line(name).u("first", r.first).u("count", r.count).hex("hash", r.hash).u("last_time",
                                                                                                        r.last_time))
                 .str();
+        }
+        case RecordType::kMarketEvent: {
+            const auto r = load<MarketEventRecord>(payload);
+            Line l(name);
+            l.u("index", r.index).u("time", r.event.time).u("instrument", r.event.instrument_id);
+            l.u("kind", static_cast<std::uint64_t>(r.event.kind)).u("flags", r.event.flags);
+            static constexpr std::array<const char*, 5> kValues{"v0", "v1", "v2", "v3", "v4"};
+            for (std::size_t i = 0; i < kValues.size(); ++i) {
+                l.kv(kValues[i], std::to_string(r.event.v[i]));
+            }
+            return std::move(l).str();
+        }
+        case RecordType::kFeedStatus: {
+            const auto r = load<FeedStatusRecord>(payload);
+            return std::move(Line(name).u("instrument", r.instrument_id).kv("feed", r.tripped != 0 ? "tripped" : "ok"))
+                .str();
+        }
+        case RecordType::kVenueCommand: {
+            const auto c = load<venue::VenueCommand>(payload);
+            const char* ot = abi::to_string(c.type);
+            const char* tif = abi::to_string(c.tif);
+            Line l(name);
+            l.kv("kind", venue_command_name(c.kind)).u("parent", c.parent_id).u("instrument", c.instrument_id);
+            l.kv("symbol", text(c.symbol, sizeof c.symbol));
+            if (c.kind == venue::VenueCommand::Kind::kNew) {
+                l.kv("side", side_name(static_cast<std::uint8_t>(c.side))).kv("type", ot != nullptr ? ot : "?");
+                l.kv("tif", tif != nullptr ? tif : "?").kv("qty", qty(c.qty));
+                if (c.limit != 0) {
+                    l.kv("limit", px(c.limit));
+                }
+            } else if (c.kind == venue::VenueCommand::Kind::kReplace) {
+                l.kv("qty", qty(c.qty));
+            }
+            l.u("time", c.time);
+            return std::move(l).str();
+        }
+        case RecordType::kVenueEvent: {
+            const auto r = load<VenueEventRecord>(payload);
+            const venue::VenueEvent& e = r.event;
+            Line l(name);
+            l.u("index", r.index).u("seq", r.step_seq).kv("kind", venue_event_name(e.kind)).u("parent", e.parent_id);
+            if (e.kind == venue::VenueEvent::Kind::kFill) {
+                l.kv("qty", qty(e.qty)).kv("price", px(e.price)).kv("fee", money(e.fee));
+                l.kv("exec_id", text(e.exec_id, sizeof e.exec_id));
+            }
+            l.kv("leaves", qty(e.leaves)).kv("cum", qty(e.cum)).u("venue_time", e.venue_time).u("time", r.time);
+            if (e.text[0] != '\0') {
+                l.kv("text", "{" + text(e.text, sizeof e.text) + "}");
+            }
+            l.kv("verdict", venue_verdict_name(r.verdict));
+            return std::move(l).str();
         }
         case RecordType::kAnswerEnd: {
             const auto r = load<AnswerEndRecord>(payload);
@@ -375,7 +465,8 @@ std::string describe_record(RecordType type, std::span<const std::byte> payload)
             Line l(name);
             l.u("parent", r.parent_id).u("instrument", r.instrument_id).kv("side", side_name(r.side));
             l.kv("qty", qty(r.qty)).kv("price", px(r.price)).kv("parent_remaining", qty(r.parent_remaining));
-            l.kv("event", marketdata::event_kind_name(static_cast<marketdata::EventKind>(r.event_kind)));
+            l.kv("event", r.event_kind == 0 ? "venue"  // venue mode: event_index is the venue event's number
+                                            : marketdata::event_kind_name(static_cast<marketdata::EventKind>(r.event_kind)));
             l.u("event_index", r.event_index).u("time", r.time);
             return std::move(l).str();
         }

@@ -80,6 +80,23 @@ std::string replay_journal(Engine& engine, std::span<const JournalEntry> records
                 }
                 break;
             }
+            case RecordType::kMarketEvent: {  // live modes: the event itself is the record
+                MarketEventRecord r{};
+                (void)load(entry, r);
+                engine.on_market(r.event, r.index);
+                if (position.events++ == 0) {
+                    position.first_event_time = r.event.time;
+                }
+                position.last_event_time = r.event.time;
+                position.next_event = r.index + 1;
+                break;
+            }
+            case RecordType::kFeedStatus: {
+                FeedStatusRecord r{};
+                (void)load(entry, r);
+                engine.feed_status(r.instrument_id, r.tripped != 0);
+                break;
+            }
             case RecordType::kStepBegin: {
                 StepBeginRecord r{};
                 (void)load(entry, r);
@@ -139,6 +156,12 @@ std::string replay_journal(Engine& engine, std::span<const JournalEntry> records
                 ConfigChangeView v;
                 (void)read_config_change(entry.payload, v);
                 engine.change_config(v.change);
+                break;
+            }
+            case RecordType::kVenueEvent: {
+                VenueEventRecord r{};
+                (void)load(entry, r);
+                engine.venue_event(r.event);
                 break;
             }
             case RecordType::kRunEnd: {

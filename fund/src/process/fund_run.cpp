@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "fundos/marketdata/civil_time.hpp"
 #include "fundos/process/config_reloader.hpp"
 #include "fundos/process/control_server.hpp"
+#include "fundos/process/live_feed.hpp"
 #include "fundos/process/market_feed.hpp"
 #include "fundos/runtime/config_json.hpp"
 #include "fundos/runtime/config_reload.hpp"
@@ -92,30 +94,6 @@ private:
     std::uint64_t events_in_step_ = 0;
 };
 
-/// The market events a resumed run replays, taken from the feed itself: the replay consumes the
-/// merged stream up to the journal's last step, so the run continues with the very next event.
-class FeedEvents final : public engine::MarketEvents {
-public:
-    explicit FeedEvents(MarketFeed& feed) : feed_(feed) {}
-    bool event(std::uint64_t index, marketdata::EventRecord& out) noexcept override {
-        for (;;) {
-            const MarketItem& item = feed_.front();
-            if (item.index == kEndOfData || item.index > index) {
-                return false;  // the end stays in the queue for the run loop
-            }
-            const bool wanted = item.index == index;
-            out = item.event;
-            feed_.pop();
-            if (wanted) {
-                return true;
-            }
-        }
-    }
-
-private:
-    MarketFeed& feed_;
-};
-
 /// Whether the transport had used up the intent id of a record it refused (intent_validator.hpp:
 /// the id is consumed once check 3 passes), so a resumed run's agent must start above it.
 bool refusal_consumed_id(const engine::RefusalRecord& r) noexcept {
@@ -132,6 +110,9 @@ bool refusal_consumed_id(const engine::RefusalRecord& r) noexcept {
         default: return true;
     }
 }
+
+/// Intents held per agent until its step boundary (reserved once: no allocation while running).
+constexpr std::size_t kMaxPending = abi::INTENT_RING_SLOTS * 4;
 
 /// What happened to one agent during the step's wait for answers.
 struct AnswerState {
@@ -213,8 +194,20 @@ private:
     void note_config_changes(std::span<const engine::JournalEntry> records);
     int catch_up_config(const engine::FundConfig& source);
     bool wait_for_agents();
+    int start_live();
+    int start_serving();
+    [[nodiscard]] std::span<const marketdata::InstrumentRecord> instrument_table() const noexcept {
+        return live_mode_ ? std::span<const marketdata::InstrumentRecord>(live_table_)
+                          : std::span<const marketdata::InstrumentRecord>(feed_.instruments());
+    }
+    int run_live();
+    bool pump_live();
+    bool take_intents();
     void run_step(abi::Timestamp clock);
+    void publish_snapshot(abi::Timestamp clock);
+    void hand_over_answers();
     void collect_answers();
+    bool drain_ring(std::uint16_t slot, transport::IntentOutcome& outcome);
     void catch_up_outputs();
     void poll_io_at_1khz(std::uint64_t now);
     void poll_control();
@@ -229,6 +222,15 @@ private:
     engine::FundConfig config_;
     fs::path run_dir_;
     MarketFeed feed_;
+    // Paper and production (docs/FUND.md, "The live loop"): the feed's ingestion thread, the
+    // engine's instrument table built from its definitions, and what reached the sequencer since
+    // the last step.
+    bool live_mode_ = false;
+    LiveFeed live_;
+    std::vector<marketdata::InstrumentRecord> live_table_;  ///< config order: what kRunStart records
+    std::vector<std::pair<std::uint32_t, bool>> feed_changes_;  ///< (config id, tripped), for the next boundary
+    bool market_moved_ = false;   ///< events applied since the last step
+    bool session_ended_ = false;  ///< the feed's session ended
     std::optional<engine::Engine> engine_;
     runtime::JournalWriter journal_;
     runtime::EquityRecorder equity_;  ///< equity.csv and the report's equity figures, step by step
@@ -257,7 +259,8 @@ private:
 
     std::uint64_t steps_ = 0;
     std::uint64_t events_ = 0;
-    abi::Timestamp clock_ = 0;
+    abi::Timestamp clock_ = 0;              ///< the step clock: the latest event time applied
+    abi::Timestamp last_event_time_ = 0;    ///< time of the last event applied (report.json's last_time)
     abi::Timestamp first_time_ = 0;
     abi::Sequence seq_ = 0;
     std::uint64_t last_io_ns_ = 0;  ///< poll_io_at_1khz: the last poll (monotonic wall clock)
@@ -279,6 +282,15 @@ int FundRun::start() {
     const fs::path journal_path = run_dir_ / "journal.fj";
     if (const int rc = check_run_dir(journal_path); rc != 0) {
         return rc;
+    }
+    if (config_.mode == abi::Mode::PRODUCTION) {
+        std::fprintf(stderr, "fund: %s: mode: production mode: not wired yet (fund check-config accepts it; "
+                             "run \"paper\" for a live feed with simulated fills)\n", config_.source.c_str());
+        return 2;
+    }
+    live_mode_ = config_.mode != abi::Mode::SIMULATION;
+    if (live_mode_) {
+        return start_live();
     }
     // The configuration and the data are checked before the run folder exists: a refused
     // configuration leaves nothing behind (exit 2).
@@ -317,7 +329,7 @@ int FundRun::start() {
             std::fprintf(stderr, "fund: %s\n", status.message().c_str());
             return 1;
         }
-        engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
+        engine_.emplace(config_, instrument_table(), *this);
         // The configuration the run starts with: --resume rebuilds the engine from it and
         // replays the journaled changes (the source may since hold changed values).
         const std::string started = (run_dir_ / "config.json").string();
@@ -326,6 +338,86 @@ int FundRun::start() {
             std::fprintf(stderr, "fund: %s\n", status.message().c_str());
             return 1;
         }
+    }
+    return start_serving();
+}
+
+/// Paper (and, once wired, production) start-up: the feed's socket is opened before the run folder
+/// exists (a bad address is exit 2 and leaves nothing), then the Fund waits for the feed to define
+/// every configured symbol (simulation.start_timeout_ms) and builds the engine's instrument table
+/// from those definitions, in configuration order, with the configuration's tick and lot where it
+/// sets them: so kRunStart's rows are the whole table, and `fund replay` rebuilds it from them.
+int FundRun::start_live() {
+    if (options_.resume) {
+        std::fprintf(stderr, "fund: %s: --resume: a %s run is not resumed live (its market data is gone); "
+                             "`fund replay --run-dir DIR` rebuilds its outputs from the journal\n",
+                     config_.source.c_str(), config_.mode == abi::Mode::PAPER ? "paper" : "production");
+        return 2;
+    }
+    if (marketdata::Status status = live_.open(config_.market_data); !status.ok()) {
+        std::fprintf(stderr, "fund: %s: market_data: %s\n", config_.source.c_str(), status.message().c_str());
+        return 2;
+    }
+    std::error_code ec;
+    fs::create_directories(run_dir_, ec);
+    if (ec) {
+        std::fprintf(stderr, "fund: cannot create the run folder %s: %s\n", run_dir_.c_str(), ec.message().c_str());
+        return 1;
+    }
+    run_dir_ = fs::absolute(run_dir_);
+    live_.start();
+    const std::uint64_t deadline = transport::monotonic_ns() + config_.simulation.start_timeout_ms * 1000000ULL;
+    for (;;) {
+        const std::vector<marketdata::InstrumentRecord> defined = live_.instruments();
+        live_table_.clear();
+        std::string missing;
+        for (const engine::InstrumentConfig& instrument : config_.instruments) {
+            const auto found = std::find_if(defined.begin(), defined.end(), [&](const marketdata::InstrumentRecord& r) {
+                return std::string_view(r.symbol, strnlen(r.symbol, sizeof(r.symbol))) == instrument.symbol;
+            });
+            if (found == defined.end()) {
+                missing += (missing.empty() ? "" : ", ") + instrument.symbol;
+                continue;
+            }
+            marketdata::InstrumentRecord row{};
+            row.instrument_id = found->instrument_id;
+            std::memcpy(row.symbol, found->symbol, sizeof row.symbol);
+            row.tick_size = instrument.tick_size != 0 ? instrument.tick_size : found->tick_size;
+            row.lot_size = instrument.lot_size != 0 ? instrument.lot_size : found->lot_size;
+            live_table_.push_back(row);
+        }
+        if (missing.empty()) {
+            break;
+        }
+        if (g_stop_signal != 0 || transport::monotonic_ns() > deadline) {
+            std::fprintf(stderr, "fund: %s: %s: the feed at %s:%u has not defined %s (simulation.start_timeout_ms: %llu ms)\n",
+                         config_.source.c_str(), g_stop_signal != 0 ? "stopped" : "start_timeout passed",
+                         config_.market_data.address.c_str(), config_.market_data.port, missing.c_str(),
+                         static_cast<unsigned long long>(config_.simulation.start_timeout_ms));
+            return 1;
+        }
+        const struct timespec pause {0, 10'000'000};
+        ::nanosleep(&pause, nullptr);
+    }
+    if (const runtime::Status status = journal_.create((run_dir_ / "journal.fj").string()); !status.ok()) {
+        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+        return 1;
+    }
+    engine_.emplace(config_, instrument_table(), *this);
+    const std::string started = (run_dir_ / "config.json").string();
+    if (const runtime::Status status = runtime::write_file_atomic(started, runtime::config_to_json(config_));
+        !status.ok()) {
+        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+        return 1;
+    }
+    return start_serving();
+}
+
+/// Both kinds of run, once the engine exists: the transport, the control socket, the reloader,
+/// and the "ready" event.
+int FundRun::start_serving() {
+    for (AnswerState& answer : answers_) {
+        answer.pending.reserve(kMaxPending);
     }
     config_hash_ = runtime::config_hash(config_);
     for (std::size_t slot = 0; slot < config_.agents.size() && slot < ever_mapped_.size(); ++slot) {
@@ -340,7 +432,9 @@ int FundRun::start() {
 
     transport::TransportConfig tc;
     tc.run_dir = run_dir_.string();
-    tc.max_snapshot_lag = 0;  // lock-step: an answer is for the snapshot of its step only
+    // Lock-step: an answer is for the snapshot of its step only. Live: intents are taken as they
+    // arrive, and one answering a slightly older snapshot still counts.
+    tc.max_snapshot_lag = live_mode_ ? config_.market_data.max_snapshot_lag : 0;
     tc.defer_accept_reports = true;
     // A futex wake per snapshot costs a system call; only agents that may sleep need it (busy
     // ones poll, and a spin agent's back-off ends in a futex wait).
@@ -509,13 +603,14 @@ int FundRun::resume(const fs::path& journal_path) {
         return 1;
     }
     if (committed == 0) {
-        engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
+        engine_.emplace(config_, instrument_table(), *this);
     }
     steps_ = at.steps;
     seq_ = at.seq;
     events_ = at.events;
     first_time_ = at.first_event_time;
     clock_ = at.last_event_time;
+    last_event_time_ = at.last_event_time;
     std::fprintf(stderr, "fund: resuming %s after step %llu (%llu market events replayed)", path.c_str(),
                  static_cast<unsigned long long>(steps_), static_cast<unsigned long long>(events_));
     if (tail.torn_bytes != 0 || committed != records.size()) {
@@ -533,7 +628,7 @@ std::string FundRun::replay(std::span<const engine::JournalEntry> records, std::
                             engine::ReplayPosition& at) {
     engine::ReplayOutputCheck check(records);
     replay_check_ = &check;
-    engine_.emplace(config_, std::span<const marketdata::InstrumentRecord>(feed_.instruments()), *this);
+    engine_.emplace(config_, instrument_table(), *this);
     FeedEvents market(feed_);
     std::string error = check.ok() ? engine::replay_journal(*engine_, records.first(committed), market, at) : "";
     if (error.empty() && !check.ok()) {
@@ -650,7 +745,12 @@ bool FundRun::wait_for_agents() {
                          g_stop_signal != 0 ? "stopped" : "start_timeout passed", missing.c_str());
             return false;
         }
-        (void)transport_.poll_io(10'000'000);
+        if (live_mode_) {
+            (void)pump_live();  // the market goes on meanwhile: its events reach the engine now
+            (void)transport_.poll_io(1'000'000);
+        } else {
+            (void)transport_.poll_io(10'000'000);
+        }
         poll_control();
     }
 }
@@ -662,8 +762,56 @@ void FundRun::run_step(abi::Timestamp clock) {
         engine_->kill_switch(request.scope, request.id, request.on);
     }
     kill_switches_.clear();
+    // Live: the feed's status changes since the last step, in the order they came, are inputs of
+    // this boundary (journaled kFeedStatus), so the stale guard trips on the journal's time axis.
+    for (const auto& [instrument_id, tripped] : feed_changes_) {
+        engine_->feed_status(instrument_id, tripped);
+    }
+    feed_changes_.clear();
 
     engine_->begin_step(seq_ + 1, clock);
+    if (!live_mode_) {
+        // Lock-step: publish, then wait for every agent's answer to this very snapshot.
+        for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
+            AnswerState& answer = answers_[slot];
+            answer.answered = false;
+            answer.silent_why = nullptr;
+            answer.pending.clear();
+            const auto s = static_cast<std::uint16_t>(slot);
+            answer.expected = transport_.attached(s) && transport_.status(s) != abi::AgentStatus::SUSPENDED;
+            if (!answer.expected) {
+                answer.silent_why = transport_.status(s) == abi::AgentStatus::SUSPENDED ? "quarantined" : "dead";
+            }
+        }
+        publish_snapshot(clock);
+        collect_answers();
+    }
+    hand_over_answers();
+    engine_->end_step();
+    if (live_mode_) {
+        // Live: the intents taken since the last step were handed over above; the snapshot shows
+        // their outcome, and what the agents send next answers it.
+        publish_snapshot(clock);
+    }
+    // Configuration changes apply here, between this step and the next one's market events, and
+    // are committed with this step at once (resume keeps them: FundRun::resume).
+    const bool reconfigured = apply_config_changes(steps_ + 1);
+    // Whole steps are committed, kJournalBatchBytes of them at a time: a write(2) per step would
+    // cost more than a step. In simulation nothing leaves the process before its step is in the
+    // journal's buffer, so a kill -9 loses only steps that --resume redoes from the market data.
+    // A live step's inputs exist nowhere else: each is committed at once (a few per second).
+    if (live_mode_ || journal_.pending_bytes() >= kJournalBatchBytes || operator_action || reconfigured) {
+        if (const runtime::Status status = journal_.commit(); !status.ok()) {
+            std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
+            g_stop_signal = SIGTERM;  // cannot record what happens: stop at once, cleanly
+        }
+    }
+    ++steps_;
+}
+
+/// The snapshot of the step (FundState, each agent's book and trading state), published with the
+/// next seq.
+void FundRun::publish_snapshot(abi::Timestamp clock) {
     abi::FundState& state = transport_.state();
     engine_->fill_state(state);
     for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
@@ -673,23 +821,32 @@ void FundRun::run_step(abi::Timestamp clock) {
         // Loss limits and kill switches live in the engine: the agent sees REDUCING/HALTED here.
         transport_.set_trading_state(s, engine_->agent_trading_state(s));
     }
-    for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
-        AnswerState& answer = answers_[slot];
-        answer.answered = false;
-        answer.silent_why = nullptr;
-        answer.pending.clear();
-        const auto s = static_cast<std::uint16_t>(slot);
-        answer.expected = transport_.attached(s) && transport_.status(s) != abi::AgentStatus::SUSPENDED;
-        if (!answer.expected) {
-            answer.silent_why = transport_.status(s) == abi::AgentStatus::SUSPENDED ? "quarantined" : "dead";
-        }
-    }
     seq_ = transport_.publish(clock);
-    collect_answers();
+}
 
+/// The agents' intents to the engine, in slot order (it sequences them by agent id and intent id).
+/// Lock-step: a complete answer's intents; an agent without one is silent and its unfinished
+/// answer void. Live: every intent taken since the last step; an agent is silent only when dead,
+/// quarantined or late on its lease.
+void FundRun::hand_over_answers() {
     for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
         AnswerState& answer = answers_[slot];
         const auto s = static_cast<std::uint16_t>(slot);
+        if (live_mode_) {
+            for (const abi::IntentRecord& intent : answer.pending) {
+                engine_->submit(s, intent);
+            }
+            answer.pending.clear();
+            const abi::AgentStatus status = transport_.status(s);
+            if (!transport_.attached(s)) {
+                engine_->silent(s, "dead");
+            } else if (status == abi::AgentStatus::SUSPENDED) {
+                engine_->silent(s, "quarantined");
+            } else if (status == abi::AgentStatus::LATE) {
+                engine_->silent(s, "late");
+            }
+            continue;
+        }
         if (answer.answered) {
             for (const abi::IntentRecord& intent : answer.pending) {
                 engine_->submit(s, intent);
@@ -707,20 +864,6 @@ void FundRun::run_step(abi::Timestamp clock) {
             engine_->refused(s, refusal);
         }
     }
-    engine_->end_step();
-    // Configuration changes apply here, between this step and the next one's market events, and
-    // are committed with this step at once (resume keeps them: FundRun::resume).
-    const bool reconfigured = apply_config_changes(steps_ + 1);
-    // Whole steps are committed, kJournalBatchBytes of them at a time: a write(2) per step would
-    // cost more than a step. In simulation nothing leaves the process before its step is in the
-    // journal's buffer, so a kill -9 loses only steps that --resume redoes from the market data.
-    if (journal_.pending_bytes() >= kJournalBatchBytes || operator_action || reconfigured) {
-        if (const runtime::Status status = journal_.commit(); !status.ok()) {
-            std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
-            g_stop_signal = SIGTERM;  // cannot record what happens: stop at once, cleanly
-        }
-    }
-    ++steps_;
 }
 
 /// Attach requests, hang-ups, heartbeats and the operator's socket, at most once per millisecond
@@ -766,42 +909,8 @@ void FundRun::collect_answers() {
             if (!answer.expected || answer.answered) {
                 continue;
             }
-            while (transport_.process_one(s, outcome, clock_)) {
+            if (drain_ring(s, outcome)) {
                 idle = 0;
-                if (outcome.poll == transport::RingPoll::kQuarantined) {
-                    // Nothing was copied: the journal keeps where and what the impossible commit was.
-                    const transport::RingFault& fault = transport_.link(s).ring_fault();
-                    engine::Refusal refusal{};
-                    refusal.source = engine::Refusal::Source::kQuarantine;
-                    refusal.reason = outcome.reason;
-                    refusal.ring_position = fault.position;
-                    refusal.commit_seen = fault.commit;
-                    engine_->refused(s, refusal);
-                    answer.silent_why = "quarantined";
-                    break;
-                }
-                if (outcome.reason != abi::RejectReason::NONE) {
-                    // The transport reported it to the agent; the engine journals and counts it.
-                    engine::Refusal refusal{};
-                    refusal.source = engine::Refusal::Source::kTransport;
-                    refusal.reason = outcome.reason;
-                    refusal.copy = outcome.record;
-                    engine_->refused(s, refusal);
-                    continue;
-                }
-                if (outcome.record.kind == abi::IntentKind::END_OF_ANSWER) {
-                    answer.answered = outcome.record.snapshot_seq == seq_;
-                    if (answer.answered) {
-                        // Journaled too (kAnswerEnd): its intent id is consumed, and a
-                        // resumed run must hand the agent the same last_intent_id.
-                        answer.pending.push_back(outcome.record);
-                        break;
-                    }
-                    continue;
-                }
-                if (answer.pending.size() < abi::INTENT_RING_SLOTS * 4) {
-                    answer.pending.push_back(outcome.record);
-                }
             }
             if (!answer.answered && answer.silent_why == nullptr) {
                 if (!transport_.attached(s)) {
@@ -835,6 +944,59 @@ void FundRun::collect_answers() {
             ::sched_yield();
         }
     }
+}
+
+/// Takes what the agent in `s` has sent: a record the transport refused goes to the engine
+/// (journaled, counted), a quarantine makes the agent silent, the rest waits in its AnswerState.
+/// Lock-step: up to this step's END_OF_ANSWER (one for another snapshot is dropped). Live: all of
+/// it. Returns whether anything came.
+bool FundRun::drain_ring(std::uint16_t s, transport::IntentOutcome& outcome) {
+    AnswerState& answer = answers_[s];
+    bool any = false;
+    while (transport_.process_one(s, outcome, clock_)) {
+        any = true;
+        if (outcome.poll == transport::RingPoll::kQuarantined) {
+            // Nothing was copied: the journal keeps where and what the impossible commit was.
+            const transport::RingFault& fault = transport_.link(s).ring_fault();
+            engine::Refusal refusal{};
+            refusal.source = engine::Refusal::Source::kQuarantine;
+            refusal.reason = outcome.reason;
+            refusal.ring_position = fault.position;
+            refusal.commit_seen = fault.commit;
+            engine_->refused(s, refusal);
+            answer.silent_why = "quarantined";
+            break;
+        }
+        if (outcome.reason != abi::RejectReason::NONE) {
+            // The transport reported it to the agent; the engine journals and counts it.
+            engine::Refusal refusal{};
+            refusal.source = engine::Refusal::Source::kTransport;
+            refusal.reason = outcome.reason;
+            refusal.copy = outcome.record;
+            engine_->refused(s, refusal);
+            continue;
+        }
+        if (outcome.record.kind == abi::IntentKind::END_OF_ANSWER) {
+            if (live_mode_) {  // not awaited; journaled all the same (kAnswerEnd): its id is consumed
+                if (answer.pending.size() < kMaxPending) {
+                    answer.pending.push_back(outcome.record);
+                }
+                continue;
+            }
+            answer.answered = outcome.record.snapshot_seq == seq_;
+            if (answer.answered) {
+                // Journaled too (kAnswerEnd): its intent id is consumed, and a
+                // resumed run must hand the agent the same last_intent_id.
+                answer.pending.push_back(outcome.record);
+                break;
+            }
+            continue;
+        }
+        if (answer.pending.size() < kMaxPending) {
+            answer.pending.push_back(outcome.record);
+        }
+    }
+    return any;
 }
 
 /// Work on what earlier steps left to finish (journal CRCs, equity rows), a small piece at a time
@@ -1041,7 +1203,7 @@ int FundRun::finish(const char* why) {
     facts.steps = steps_;
     facts.events = events_;
     facts.first_time = first_time_;
-    facts.last_time = clock_;
+    facts.last_time = last_event_time_;
     facts.stopped_by = why;
     if (!equity_.opened()) {
         (void)equity_.open(run_dir_.string(), config_);  // no step: equity.csv is its header
@@ -1059,7 +1221,10 @@ int FundRun::finish(const char* why) {
         return 1;
     }
     emit({{"event", "done"},
-          {"status", std::strcmp(why, "end of data") == 0 || std::strcmp(why, "max_steps") == 0 ? "ok" : "stopped"},
+          {"status", std::strcmp(why, "end of data") == 0 || std::strcmp(why, "end of session") == 0 ||
+                             std::strcmp(why, "max_steps") == 0
+                         ? "ok"
+                         : "stopped"},
           {"report", (run_dir_ / "report.json").string()},
           {"steps", steps_},
           {"events", events_}});
@@ -1074,6 +1239,9 @@ int FundRun::run() {
     if (!wait_for_agents()) {
         transport_.stop();
         return 1;
+    }
+    if (live_mode_) {
+        return run_live();
     }
     DecisionClock decisions(config_.simulation.decision);
     std::uint64_t last_progress = steps_ - steps_ % 100;  // a resumed run reports at the same steps
@@ -1098,6 +1266,7 @@ int FundRun::run() {
             first_time_ = event.time;
         }
         clock_ = event.time;
+        last_event_time_ = event.time;
         const MarketItem& next = feed_.front();
         if (!decisions.boundary(event, next.index == kEndOfData ? nullptr : &next.event)) {
             continue;
@@ -1123,6 +1292,114 @@ int FundRun::run() {
     emit({{"event", "timing"}, {"events", events_ - replay_events_before}, {"steps", steps_ - replay_steps_before},
           {"wall_ns", replay_ns}});
     return finish(why);
+}
+
+/// The live loop (paper; production once wired): events are applied as they arrive, intents are
+/// taken as they arrive, and a step (the boundary where the taken intents reach the engine, then
+/// a snapshot) comes every market_data.publish_interval of wall clock when the market moved, and
+/// at least every heartbeat_interval. Wall clock decides only when a step happens; what each step
+/// was (its events, feed statuses, intents, clock) is in the journal, which `fund replay` replays.
+int FundRun::run_live() {
+    const char* why = "end of session";
+    const std::uint64_t publish_ns = config_.market_data.publish_interval_ns;
+    const std::uint64_t heartbeat_ns = config_.market_data.heartbeat_interval_ns;
+    const std::uint64_t start_ns = transport::monotonic_ns();
+    const std::uint64_t events_before = events_;
+    std::uint64_t last_step_ns = start_ns;
+    std::uint64_t last_progress = 0;
+    for (unsigned idle = 0;; ++idle) {
+        const bool fed = pump_live();
+        if (take_intents() || fed) {
+            idle = 0;
+        }
+        const std::uint64_t now = transport::monotonic_ns();
+        poll_io_at_1khz(now);
+        const std::uint64_t since = now - last_step_ns;
+        // No step before the first event: the step clock is the feed's (the latest exchange time).
+        const bool due = events_ > 0 && ((market_moved_ && since >= publish_ns) || since >= heartbeat_ns ||
+                                         session_ended_ || g_stop_signal != 0);
+        if (due) {
+            market_moved_ = false;
+            last_step_ns = now;
+            run_step(clock_);
+            if (!options_.quiet_progress && steps_ - last_progress >= 10) {
+                last_progress = steps_;
+                emit({{"event", "progress"}, {"step", steps_}, {"events", events_}, {"total_events", 0},
+                      {"clock", marketdata::format_utc(clock_, marketdata::TimeDigits::kSeconds)}});
+            }
+        }
+        if (g_stop_signal != 0) {
+            why = g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+            break;
+        }
+        if (session_ended_ && (due || events_ == 0)) {
+            break;  // the last step took everything that came before the end
+        }
+        if (config_.simulation.max_steps != 0 && steps_ >= config_.simulation.max_steps) {
+            why = "max_steps";
+            break;
+        }
+        if (idle > 64) {
+            // Nothing came for a while: a short nap instead of a spin that would take a core from
+            // the agents and the feed thread (an intent waits at most this much longer).
+            const struct timespec nap {0, 200'000};
+            ::nanosleep(&nap, nullptr);
+        }
+    }
+    live_.stop();
+    emit({{"event", "timing"}, {"events", events_ - events_before}, {"steps", steps_},
+          {"wall_ns", transport::monotonic_ns() - start_ns}});
+    return finish(why);
+}
+
+/// What the ingestion thread handed over, in its order: events to the engine at once (journaled
+/// kMarketEvent), status changes kept for the next step boundary, the end of the session noted.
+/// Returns whether anything came.
+bool FundRun::pump_live() {
+    constexpr int kMaxItems = 4096;  // then back to the agents' rings
+    int taken = 0;
+    for (; taken < kMaxItems; ++taken) {
+        const LiveItem* item = live_.front();
+        if (item == nullptr) {
+            break;
+        }
+        switch (item->kind) {
+            case LiveItem::Kind::kEvent: {
+                const marketdata::EventRecord& event = item->event;
+                engine_->on_market(event, events_);
+                if (events_++ == 0) {
+                    first_time_ = event.time;
+                }
+                last_event_time_ = event.time;
+                clock_ = std::max(clock_, event.time);
+                market_moved_ = true;
+                break;
+            }
+            case LiveItem::Kind::kStatus:
+                for (std::size_t row = 0; row < live_table_.size(); ++row) {
+                    if (live_table_[row].instrument_id == item->md_id) {
+                        feed_changes_.emplace_back(config_.instruments[row].id, item->tripped);
+                    }
+                }
+                break;
+            case LiveItem::Kind::kEnd: session_ended_ = true; break;
+        }
+        live_.pop();
+    }
+    return taken > 0;
+}
+
+/// Live: every attached agent's ring, drained (intents wait for the next step boundary).
+bool FundRun::take_intents() {
+    transport::IntentOutcome outcome;
+    bool any = false;
+    for (std::size_t slot = 0; slot < config_.agents.size(); ++slot) {
+        const auto s = static_cast<std::uint16_t>(slot);
+        if (transport_.attached(s) && transport_.status(s) != abi::AgentStatus::SUSPENDED) {
+            any = drain_ring(s, outcome) || any;
+        }
+    }
+    return any;
 }
 
 }  // namespace

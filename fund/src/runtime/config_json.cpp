@@ -681,14 +681,16 @@ void read_limits(Checker& c, const std::string& path, const Node& n, RiskLimits&
     }
 }
 
-void read_simulation(Checker& c, const std::string& path, const Node& n, engine::SimulationConfig& out) {
+/// `data_required`: mode "simulation" replays simulation.data; the live modes take no data file.
+void read_simulation(Checker& c, const std::string& path, const Node& n, engine::SimulationConfig& out,
+                     bool data_required) {
     Checker::Object o(c, path, n,
                       {"data", "decision", "answer_timeout_ms", "start_timeout_ms", "stale_after", "max_steps"});
     if (!o.valid()) {
         return;
     }
-    if (const Node* data = o.need("data")) {
-        if (const std::vector<Node>* items = c.array(o.at("data"), *data, 1, 256)) {
+    if (const Node* data = data_required ? o.need("data") : o.get("data")) {
+        if (const std::vector<Node>* items = c.array(o.at("data"), *data, data_required ? 1 : 0, 256)) {
             for (std::size_t i = 0; i < items->size(); ++i) {
                 const std::string at = path_of(o.at("data"), i);
                 const auto file = c.text(at, (*items)[i]);
@@ -750,6 +752,77 @@ void read_simulation(Checker& c, const std::string& path, const Node& n, engine:
     }
 }
 
+/// A printable text field of at most `max_len` characters (addresses, FIX ids).
+void read_printable(Checker& c, const Checker::Object& o, std::string_view key, std::size_t max_len, std::string& out) {
+    if (const Node* v = o.get(key)) {
+        if (const auto s = c.text(o.at(key), *v)) {
+            if (!printable_ok(*s, max_len)) {
+                c.fail(o.at(key), "must be at most " + std::to_string(max_len) + " printable ASCII characters, got " +
+                                      json_quoted(*s));
+            } else {
+                out = *s;
+            }
+        }
+    }
+}
+
+/// A TCP or UDP port, 0..65535 (0: not given; check_modes says when one is required).
+void read_port(Checker& c, const Checker::Object& o, std::string_view key, std::uint16_t& out) {
+    if (const Node* v = o.get(key)) {
+        if (const auto x = c.u32(o.at(key), *v, 0, 65535)) {
+            out = static_cast<std::uint16_t>(*x);
+        }
+    }
+}
+
+void read_duration(Checker& c, const Checker::Object& o, std::string_view key, bool positive, abi::Duration& out) {
+    if (const Node* v = o.get(key)) {
+        if (const auto x = c.duration(o.at(key), *v, positive)) {
+            out = *x;
+        }
+    }
+}
+
+/// execution.venue: the FIX 4.4 session of production mode (its checks against the mode are in
+/// check_modes).
+void read_venue(Checker& c, const std::string& path, const Node& n, engine::VenueConfig& out) {
+    Checker::Object venue(c, path, n,
+                          {"name", "endpoint", "host", "port", "sender_comp_id", "target_comp_id", "heartbeat_s",
+                           "reset_on_logon", "account"});
+    if (!venue.valid()) {
+        return;
+    }
+    read_printable(c, venue, "endpoint", kMaxAddressLen, out.endpoint);
+    read_printable(c, venue, "host", kMaxAddressLen, out.host);
+    read_port(c, venue, "port", out.port);
+    // The venue's name and its FIX identifiers: no SOH, no spaces, what QuickFIX takes in its settings.
+    for (const auto& [key, field] : {std::pair<std::string_view, std::string*>{"name", &out.name},
+                                     std::pair<std::string_view, std::string*>{"sender_comp_id", &out.sender_comp_id},
+                                     std::pair<std::string_view, std::string*>{"target_comp_id", &out.target_comp_id},
+                                     std::pair<std::string_view, std::string*>{"account", &out.account}}) {
+        if (const Node* v = venue.get(key)) {
+            if (const auto s = c.text(venue.at(key), *v)) {
+                if (!s->empty() && !name_ok(*s, 64)) {
+                    c.fail(venue.at(key), "must be empty or 1..64 characters of A-Z a-z 0-9 _ . - starting with a "
+                                          "letter, digit or _, got " + json_quoted(*s));
+                } else {
+                    *field = *s;
+                }
+            }
+        }
+    }
+    if (const Node* v = venue.get("heartbeat_s")) {
+        if (const auto x = c.u32(venue.at("heartbeat_s"), *v, 1, 3600)) {
+            out.heartbeat_s = *x;
+        }
+    }
+    if (const Node* v = venue.get("reset_on_logon")) {
+        if (const auto b = c.boolean(venue.at("reset_on_logon"), *v)) {
+            out.reset_on_logon = *b;
+        }
+    }
+}
+
 void read_execution(Checker& c, const std::string& path, const Node& n, engine::ExecutionConfig& out) {
     Checker::Object o(c, path, n,
                       {"fill_model", "slippage_bps", "fee_per_share", "fee_bps", "latency", "participation_pct", "venue"});
@@ -757,8 +830,8 @@ void read_execution(Checker& c, const std::string& path, const Node& n, engine::
         return;
     }
     if (const Node* v = o.get("fill_model")) {
-        if (c.choice(o.at("fill_model"), *v, {"simulated"})) {
-            out.fill_model = engine::FillModel::kSimulated;
+        if (const auto i = c.choice(o.at("fill_model"), *v, {"simulated", "venue"})) {
+            out.fill_model = *i == 0 ? engine::FillModel::kSimulated : engine::FillModel::kVenue;
         }
     }
     if (const Node* v = o.get("slippage_bps")) {
@@ -791,34 +864,15 @@ void read_execution(Checker& c, const std::string& path, const Node& n, engine::
         }
     }
     if (const Node* v = o.get("venue")) {
-        Checker::Object venue(c, o.at("venue"), *v, {"name", "endpoint"});
-        if (venue.valid()) {
-            if (const Node* name = venue.get("name")) {
-                if (const auto s = c.text(venue.at("name"), *name)) {
-                    if (!s->empty() && !name_ok(*s, 64)) {
-                        c.fail(venue.at("name"), "must be empty or 1..64 characters of A-Z a-z 0-9 _ . - starting with a "
-                                                 "letter, digit or _, got " + json_quoted(*s));
-                    } else {
-                        out.venue.name = *s;
-                    }
-                }
-            }
-            if (const Node* endpoint = venue.get("endpoint")) {
-                if (const auto s = c.text(venue.at("endpoint"), *endpoint)) {
-                    if (!printable_ok(*s, kMaxAddressLen)) {
-                        c.fail(venue.at("endpoint"), "must be at most " + std::to_string(kMaxAddressLen) +
-                                                         " printable ASCII characters, got " + json_quoted(*s));
-                    } else {
-                        out.venue.endpoint = *s;
-                    }
-                }
-            }
-        }
+        read_venue(c, o.at("venue"), *v, out.venue);
     }
 }
 
 void read_market_data(Checker& c, const std::string& path, const Node& n, engine::MarketDataConfig& out) {
-    Checker::Object o(c, path, n, {"source", "feed"});
+    Checker::Object o(c, path, n,
+                      {"source", "feed", "address", "port", "interface", "recovery_address", "recovery_port",
+                       "reorder_window", "reorder_timeout", "stale_after", "recovery_timeout", "publish_interval",
+                       "heartbeat_interval", "max_snapshot_lag"});
     if (!o.valid()) {
         return;
     }
@@ -827,15 +881,71 @@ void read_market_data(Checker& c, const std::string& path, const Node& n, engine
             out.source = *i == 0 ? engine::MarketDataConfig::Source::kReplay : engine::MarketDataConfig::Source::kLive;
         }
     }
-    if (const Node* v = o.get("feed")) {
-        if (const auto s = c.text(o.at("feed"), *v)) {
-            if (!printable_ok(*s, kMaxAddressLen)) {
-                c.fail(o.at("feed"), "must be at most " + std::to_string(kMaxAddressLen) +
-                                         " printable ASCII characters, got " + json_quoted(*s));
-            } else {
-                out.feed = *s;
-            }
+    read_printable(c, o, "feed", kMaxAddressLen, out.feed);
+    read_printable(c, o, "address", kMaxAddressLen, out.address);
+    read_port(c, o, "port", out.port);
+    read_printable(c, o, "interface", kMaxAddressLen, out.interface_address);
+    read_printable(c, o, "recovery_address", kMaxAddressLen, out.recovery_address);
+    read_port(c, o, "recovery_port", out.recovery_port);
+    if (const Node* v = o.get("reorder_window")) {
+        if (const auto x = c.u32(o.at("reorder_window"), *v, 0, 1U << 16)) {
+            out.reorder_window = *x;
         }
+    }
+    read_duration(c, o, "reorder_timeout", true, out.reorder_timeout_ns);
+    read_duration(c, o, "stale_after", true, out.stale_after_ns);
+    read_duration(c, o, "recovery_timeout", true, out.recovery_timeout_ns);
+    read_duration(c, o, "publish_interval", true, out.publish_interval_ns);
+    read_duration(c, o, "heartbeat_interval", true, out.heartbeat_interval_ns);
+    if (out.heartbeat_interval_ns < out.publish_interval_ns && o.get("heartbeat_interval") != nullptr) {
+        c.fail(o.at("heartbeat_interval"), "must be >= publish_interval (" + json_quoted(format_duration(out.publish_interval_ns)) +
+                                               "), got " + json_quoted(format_duration(out.heartbeat_interval_ns)));
+    }
+    if (const Node* v = o.get("max_snapshot_lag")) {
+        if (const auto x = c.u32(o.at("max_snapshot_lag"), *v, 1, 1024)) {
+            out.max_snapshot_lag = *x;
+        }
+    }
+}
+
+/// What each mode needs of market_data and execution: simulation replays simulation.data and
+/// fills with the simulator; paper takes a live feed and fills with the simulator; production
+/// takes a live feed and fills at the venue over FIX.
+void check_modes(Checker& c, const FundConfig& config) {
+    const bool live = config.mode != abi::Mode::SIMULATION;
+    const char* mode = config.mode == abi::Mode::PAPER ? "paper" : config.mode == abi::Mode::PRODUCTION ? "production"
+                                                                                                        : "simulation";
+    const engine::MarketDataConfig& md = config.market_data;
+    if (!live && md.source != engine::MarketDataConfig::Source::kReplay) {
+        c.fail("market_data.source", "must be \"replay\" in mode \"simulation\" (the Fund replays simulation.data), "
+                                     "got \"live\"");
+    }
+    if (live) {
+        if (md.source != engine::MarketDataConfig::Source::kLive) {
+            c.fail("market_data.source", std::string("must be \"live\" in mode \"") + mode + "\"");
+        } else if (md.port == 0) {
+            c.fail("market_data.port", std::string("is required in mode \"") + mode + "\" (the feed's UDP port, 1..65535)");
+        } else if (md.recovery_port == 0) {
+            c.fail("market_data.recovery_port",
+                   std::string("is required in mode \"") + mode + "\" (the feed server's TCP recovery port, 1..65535)");
+        }
+    }
+    const engine::VenueConfig& venue = config.execution.venue;
+    if (config.mode == abi::Mode::PRODUCTION) {
+        if (config.execution.fill_model != engine::FillModel::kVenue) {
+            c.fail("execution.fill_model", "must be \"venue\" in mode \"production\" (orders go to the venue)");
+        } else if (venue.host.empty()) {
+            c.fail("execution.venue.host", "is required in mode \"production\" (the FIX acceptor's host)");
+        } else if (venue.port == 0) {
+            c.fail("execution.venue.port", "is required in mode \"production\" (the FIX acceptor's port, 1..65535)");
+        } else if (venue.sender_comp_id.empty()) {
+            c.fail("execution.venue.sender_comp_id", "is required in mode \"production\"");
+        } else if (venue.target_comp_id.empty()) {
+            c.fail("execution.venue.target_comp_id", "is required in mode \"production\"");
+        }
+    } else if (config.execution.fill_model == engine::FillModel::kVenue) {
+        c.fail("execution.fill_model", std::string("\"venue\" needs mode \"production\"; mode \"") + mode +
+                                           "\" fills with the simulator (\"simulated\")");
     }
 }
 
@@ -1102,9 +1212,6 @@ LoadResult check(const Node& root, Checker& c, const std::string& source) {
                 static constexpr std::array kModes{abi::Mode::SIMULATION, abi::Mode::PAPER, abi::Mode::PRODUCTION};
                 config.mode = kModes[*i];
                 simulation_mode = *i == 0;
-                if (!simulation_mode) {
-                    c.fail("mode", json_quoted(v->text) + " is not supported yet by this build (only \"simulation\")");
-                }
             }
         }
         if (const Node* v = o.need("capital")) {
@@ -1116,17 +1223,13 @@ LoadResult check(const Node& root, Checker& c, const std::string& source) {
             read_limits(c, "risk", *v, config.limits);
         }
         if (const Node* v = simulation_mode ? o.need("simulation") : o.get("simulation")) {
-            read_simulation(c, "simulation", *v, config.simulation);
+            read_simulation(c, "simulation", *v, config.simulation, simulation_mode);
         }
         if (const Node* v = o.get("execution")) {
             read_execution(c, "execution", *v, config.execution);
         }
         if (const Node* v = o.get("market_data")) {
             read_market_data(c, "market_data", *v, config.market_data);
-            if (simulation_mode && config.market_data.source != engine::MarketDataConfig::Source::kReplay) {
-                c.fail("market_data.source", "must be \"replay\" in mode \"simulation\" (the Fund replays simulation.data), "
-                                             "got \"live\"");
-            }
         }
         if (const Node* v = o.need("instruments")) {
             if (const std::vector<Node>* items = c.array("instruments", *v, 1, abi::MAX_INSTRUMENTS)) {
@@ -1145,6 +1248,9 @@ LoadResult check(const Node& root, Checker& c, const std::string& source) {
                 }
             }
         }
+    }
+    if (c.errors.empty()) {
+        check_modes(c, config);
     }
     if (c.errors.empty()) {
         check_whole(c, config, agent_symbols);
@@ -1369,18 +1475,41 @@ std::string config_to_json(const engine::FundConfig& config) {
 
     const engine::ExecutionConfig& ex = config.execution;
     ordered execution = ordered::object();
-    execution["fill_model"] = "simulated";
+    execution["fill_model"] = ex.fill_model == engine::FillModel::kVenue ? "venue" : "simulated";
     execution["slippage_bps"] = ex.slippage_bps;
     execution["fee_per_share"] = money_text(ex.fee_per_share);
     execution["fee_bps"] = decimal_text(ex.fee_centibps, kFeeBpsDecimals);
     execution["latency"] = format_duration(ex.latency_ns);
     execution["participation_pct"] = ex.participation_pct;
-    execution["venue"] = ordered{{"name", ex.venue.name}, {"endpoint", ex.venue.endpoint}};
+    ordered venue = ordered::object();
+    venue["name"] = ex.venue.name;
+    venue["endpoint"] = ex.venue.endpoint;
+    venue["host"] = ex.venue.host;
+    venue["port"] = ex.venue.port;
+    venue["sender_comp_id"] = ex.venue.sender_comp_id;
+    venue["target_comp_id"] = ex.venue.target_comp_id;
+    venue["heartbeat_s"] = ex.venue.heartbeat_s;
+    venue["reset_on_logon"] = ex.venue.reset_on_logon;
+    venue["account"] = ex.venue.account;
+    execution["venue"] = venue;
     root["execution"] = execution;
 
     ordered market_data = ordered::object();
     market_data["source"] = config.market_data.source == engine::MarketDataConfig::Source::kLive ? "live" : "replay";
-    market_data["feed"] = config.market_data.feed;
+    const engine::MarketDataConfig& md = config.market_data;
+    market_data["feed"] = md.feed;
+    market_data["address"] = md.address;
+    market_data["port"] = md.port;
+    market_data["interface"] = md.interface_address;
+    market_data["recovery_address"] = md.recovery_address;
+    market_data["recovery_port"] = md.recovery_port;
+    market_data["reorder_window"] = md.reorder_window;
+    market_data["reorder_timeout"] = format_duration(md.reorder_timeout_ns);
+    market_data["stale_after"] = format_duration(md.stale_after_ns);
+    market_data["recovery_timeout"] = format_duration(md.recovery_timeout_ns);
+    market_data["publish_interval"] = format_duration(md.publish_interval_ns);
+    market_data["heartbeat_interval"] = format_duration(md.heartbeat_interval_ns);
+    market_data["max_snapshot_lag"] = md.max_snapshot_lag;
     root["market_data"] = market_data;
 
     ordered instruments = ordered::array();

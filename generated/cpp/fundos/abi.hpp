@@ -16,6 +16,23 @@ inline constexpr std::uint16_t ABI_VERSION_MAJOR = 1;
 inline constexpr std::uint16_t ABI_VERSION_MINOR = 2;
 inline constexpr std::uint64_t ABI_LAYOUT_HASH = 0xe6bbb436684c7629ULL;
 
+/// One shared-memory layout: an ABI major.minor and the layout hash its agents send at attach.
+struct AbiLayout {
+    std::uint16_t major;
+    std::uint16_t minor;
+    std::uint64_t layout_hash;
+};
+
+/// Every layout of ABI major 1 that a Fund built from this spec serves, oldest first: each
+/// released minor (schema/history/) whose fields and enum values all keep their place and meaning
+/// in this spec (`abigen compat` finds no break for a new Fund with old agents), then this spec's
+/// own, always last.
+inline constexpr AbiLayout ABI_LAYOUTS[] = {
+    {1, 0, 0x583721f99d829586ULL},  // abi-1.0.lock.json
+    {1, 1, 0xe6bbb436684c7629ULL},  // abi-1.1.lock.json
+    {ABI_VERSION_MAJOR, ABI_VERSION_MINOR, ABI_LAYOUT_HASH},  // this spec
+};
+
 // ---- constants
 /// "NDOS_ABI" read as little-endian bytes; the first 8 bytes of every Fund-created region.
 inline constexpr std::uint64_t REGION_MAGIC = 0x4942415F534F444E;

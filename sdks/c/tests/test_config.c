@@ -3,7 +3,8 @@
  * and the rows `fundos config import` would write) gives the same agent, byte for byte in its JSON
  * view; paths the agent does not use are not looked up; every fault is FUNDOS_E_CONFIG (or
  * FUNDOS_E_INVALID_ARGUMENT) with one message naming the source and the service. */
-#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv, mkdir, chdir */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv, mkdir, chdir, scandir */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,25 +102,35 @@ static void exec_sql(sqlite3 *db, const char *sql) {
     }
 }
 
-/* A configuration database at `path` (replaced): schema version 2 from the migrations, then `rows`. */
+static int is_migration(const struct dirent *entry) {
+    const size_t n = strlen(entry->d_name);
+    return n > 4 && strcmp(entry->d_name + n - 4, ".sql") == 0;
+}
+
+/* A configuration database at `path` (replaced): every migration in order (the schema version the
+   loader reads is the newest), then `rows`. */
 static void make_database(const char *path, const char *rows) {
     unlink(path);
     sqlite3 *db = NULL;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    const char *names[] = {"0001_initial", "0002_model_fields"};
-    for (int i = 0; i < 2; i++) {
+    struct dirent **names = NULL;
+    const int count = scandir(MIGRATIONS, &names, is_migration, alphasort);
+    CHECK(count > 0);
+    for (int i = 0; i < count; i++) {
         char file[1024];
-        snprintf(file, sizeof file, MIGRATIONS "%s.sql", names[i]);
+        snprintf(file, sizeof file, MIGRATIONS "%s", names[i]->d_name);
         char *sql = read_file(file);
         exec_sql(db, "BEGIN");
         exec_sql(db, sql);
-        char version[128];
-        snprintf(version, sizeof version, "INSERT INTO fundos_schema_version (version, name) VALUES (%d, '%s')", i + 1,
-                 names[i]);
+        char version[256];
+        snprintf(version, sizeof version, "INSERT INTO fundos_schema_version (version, name) VALUES (%d, '%.*s')", i + 1,
+                 (int)(strlen(names[i]->d_name) - 4), names[i]->d_name);
         exec_sql(db, version);
         exec_sql(db, "COMMIT");
         free(sql);
+        free(names[i]);
     }
+    free(names);
     exec_sql(db, rows);
     CHECK(sqlite3_close(db) == SQLITE_OK);
 }

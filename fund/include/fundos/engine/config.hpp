@@ -93,15 +93,23 @@ struct DecisionPolicy {
     abi::Duration interval_ns = 0;
 };
 
-/// Simulated execution (docs/FUND.md states the fill rules exactly).
-/// Where live orders would go (paper/production; accepted and kept, unused by the simulation).
+/// Where live orders go in production mode: a FIX 4.4 session to the venue (the lead wires it;
+/// paper mode fills with the simulator and never opens it). Empty host: none.
 struct VenueConfig {
-    std::string name;      ///< empty: none
-    std::string endpoint;  ///< e.g. "fix://host:port"; empty: none
+    std::string name;             ///< empty: none
+    std::string endpoint;         ///< informational, e.g. "fix://host:port"
+    std::string host;             ///< FIX acceptor's host
+    std::uint16_t port = 0;       ///< FIX acceptor's TCP port
+    std::string sender_comp_id;   ///< SenderCompID (tag 49)
+    std::string target_comp_id;   ///< TargetCompID (tag 56)
+    std::uint32_t heartbeat_s = 30;  ///< HeartBtInt (tag 108), seconds
+    bool reset_on_logon = false;  ///< ResetSeqNumFlag (tag 141) on logon
+    std::string account;          ///< Account (tag 1) on every order; empty: none
 };
 
-/// How fills are made. Only the simulated fill model exists (docs/FUND.md's fill rules).
-enum class FillModel : std::uint8_t { kSimulated = 1 };
+/// How fills are made: by the simulator (simulation and paper; docs/FUND.md's fill rules), or by
+/// the venue's execution reports (production only).
+enum class FillModel : std::uint8_t { kSimulated = 1, kVenue = 2 };
 
 struct ExecutionConfig {
     FillModel fill_model = FillModel::kSimulated;
@@ -114,11 +122,25 @@ struct ExecutionConfig {
 };
 
 /// Where market data comes from: the replay of simulation.data, or a live feed (paper and
-/// production modes, which this build refuses).
+/// production modes): the FeedReceiver's settings (fundos/feed/feed_receiver.hpp) and the live
+/// decision policy. Wall-clock durations here are never part of a run's output: they decide when
+/// steps happen, and what a step was is journaled.
 struct MarketDataConfig {
     enum class Source : std::uint8_t { kReplay = 1, kLive = 2 };
     Source source = Source::kReplay;
-    std::string feed;  ///< the live feed's address; empty with kReplay
+    std::string feed;                                ///< informational name of the feed; may be empty
+    std::string address = "127.0.0.1";              ///< UDP: 127.0.0.1 (unicast) or an IPv4 multicast group
+    std::uint16_t port = 0;                          ///< UDP port the packets arrive on; live: required
+    std::string interface_address = "127.0.0.1";    ///< multicast: the interface to join on
+    std::string recovery_address = "127.0.0.1";     ///< the feed server's TCP recovery address
+    std::uint16_t recovery_port = 0;                 ///< live: required
+    std::uint32_t reorder_window = 64;               ///< messages ahead of a hole that are still reordering
+    abi::Duration reorder_timeout_ns = 20'000'000;   ///< a hole older than this is a gap
+    abi::Duration stale_after_ns = 1'000'000'000;    ///< feed silence (wall clock) that trips the stale guard
+    abi::Duration recovery_timeout_ns = 2'000'000'000;  ///< a snapshot request taking longer is retried
+    abi::Duration publish_interval_ns = 100'000'000;  ///< a step (snapshot) at most this often, when the market moved
+    abi::Duration heartbeat_interval_ns = 1'000'000'000;  ///< a step at least this often, moved or not
+    std::uint32_t max_snapshot_lag = 4;              ///< an intent may answer a snapshot this many steps old (1..)
 };
 
 struct SimulationConfig {

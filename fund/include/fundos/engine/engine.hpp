@@ -7,6 +7,8 @@
 //
 //   on_market(e)* ...       market events of the step, in replay order: reference prices,
 //                           marks, stale guard, and fills of working orders (execution rules)
+//   feed_status(id, t)*     live modes only: the feed's per-instrument trips and recoveries
+//                           since the last step (journaled kFeedStatus)
 //   begin_step(clock)       the snapshot of this step is about to be published
 //   fill_state / fill_book  what the snapshot and each agent's book show
 //   submit(slot, intent)*   intents that passed the transport's structural validation, in any
@@ -18,6 +20,8 @@
 //                           agent's answer was unfinished; journaled and counted, never executed
 //   end_step()              risk checks in sequence, netting per instrument, parent orders to
 //                           simulated execution, allocations; reports and journal records
+//   venue_event(e)* ...     production (fill model "venue"): between steps like on_market,
+//                           what the venue did with parent orders: fills, cancels, rejects
 //
 // Everything the engine decides leaves through the Sink: a report for an agent (ACCEPTED,
 // REJECTED with its reason, FILLED, CANCELED), a journal record for every state change, and at
@@ -94,7 +98,9 @@
 //                          order is not risk-reducing
 //    8 STALE_MARKET_DATA (o)  the stale guard is tripped for the instrument (simulation.
 //                          stale_after_ns > 0 and clock - last event time of the instrument >
-//                          stale_after_ns, or no event yet), or it has no reference price yet
+//                          stale_after_ns, or no event yet), or, in the live modes, its feed is
+//                          tripped (feed_status; also for the step after a trip that cleared
+//                          before it), or it has no reference price yet
 //    9 RESTRICTED (o)(f)   the instrument is restricted and the order is not risk-reducing
 //   10 MAX_ORDER_SIZE (o)(f)  |d| > max_order_qty or notional(|d|, reference) >
 //                          max_order_notional, at agent, instrument and fund scope
@@ -143,8 +149,66 @@
 // position_count are left as they were (no reader looks at them: the transport publishes the
 // head and the rows in use), so a step costs no 4 KB clear per agent.
 //
-// Invariant: per instrument, the sum of the agents' positions equals the fund's position
-// (updated only by execution fills); asserted in debug builds after every fill and cross.
+// Venue execution (production: config.execution.fill_model == kVenue; the boundary is
+// fundos/venue/venue.hpp). Market events still set prices, marks, the stale guard and session
+// days, but never fill: the venue does.
+//   Parents. Netting is unchanged (crosses between agents stay internal); each parent order it
+//   creates leaves as a kNew VenueCommand (Sink::venue, after its kVenueCommand record) with the
+//   parent's id, side, type, limit, time in force and total. Since the venue enforces time in
+//   force, the residual of a step's marketable children goes out as one parent per time in
+//   force among them (in TimeInForce value order) instead of one; LIMIT and FOK orders are each
+//   their own parent as in simulation.
+//   Events. venue_event(e) journals e first (kVenueEvent, with the event's number among the
+//   venue events, the step seq, the engine's time and the verdict), then applies it:
+//     kAccepted        the parent is accepted (reconciliation shows it)
+//     kFill            qty at price, allocated to the parent's working children exactly as an
+//                      execution fill (netting.hpp 4: kFill, kAllocation, FILLED, fills rows;
+//                      kFill's event_kind 0 and event_index the venue event's number). The fee
+//                      is the venue's when non-zero, split over the shares by cumulative
+//                      rounding (share k gets round(fee * C_k / qty) - round(fee * C_k-1 / qty),
+//                      C_k the shares' running sum), else the configured fee model per share.
+//                      While a kReplace is outstanding the children it keeps take the fill
+//                      first, then the cancel-pending ones: the venue counts fills against the
+//                      replaced total, so this keeps the engine's leaves equal to the venue's.
+//                      A venue may fill an odd lot: then the split is in raw quantity units
+//                      instead of whole lots.
+//     kCanceled        what is left of every child is canceled: the reason and cause of its
+//                      pending cancel, else (the venue canceled on its own: IOC rest, expiry)
+//                      reason NONE, cause venue
+//     kReplaced        the children of the outstanding kReplace are canceled with their pending
+//                      reasons; leaves different from the engine's is counted (leaves_mismatch)
+//     kRejected        every child is canceled, reason VENUE_REJECT (cause venue_reject)
+//     kCancelRejected  the children of the outstanding request work again
+//   An event naming no parent the engine created is kUnknown; one naming a parent no longer
+//   working is kFinished; both are journaled and counted, never applied. A kFill whose exec id
+//   equals the parent's last one, or whose cum is not beyond what the parent has filled, is
+//   kDuplicate (never applied twice); qty <= 0 or price <= 0 is kInvalid.
+//   Excess. A fill beyond what the parent has working (or on a finished parent) happened at the
+//   venue, so the fund's position takes it all; the part beyond what was working goes to the
+//   instrument's venue excess row, owned by no agent (kAllocation with agent 0 and order 0),
+//   accounted like a position (ledger.hpp) in the fund's totals (NAV, cash, PnL, fees), and the
+//   event's verdict is kExcess, counted in venue_counters().excess_fills: the run is flagged
+//   (anomalous()) for a person, since spreading it over agents would hand them trades they
+//   never asked for.
+//   Cancels are requests. An agent's CANCEL, FLATTEN, the silent policies, a kill switch, a
+//   loss-limit halt, an unmapping, a DAY end and finish() mark the children cancel-pending
+//   (journal nothing yet) and, at the end of the call, ask the venue per parent (in parent id
+//   order): kCancel when no child of the parent would be left working, else kReplace with the
+//   new total = filled + the kept children's remaining. One request per parent is in flight:
+//   children marked while one is outstanding are asked for when it is answered. Until the
+//   venue confirms, cancel-pending children still work: they count in working_qty, open orders,
+//   position-including-working and exposure checks, and fills are allocated to them. The
+//   CANCELED report (with the cancel's reason) and kCancel record come on confirmation
+//   (kCanceled or kReplaced); kCancelRejected returns them to working. A child canceled before
+//   it reached a parent (same step) is canceled at once, as in simulation. finish() writes
+//   kRunEnd at once, but venue_event() still works after it: the shutdown's confirmations and
+//   any late fill are applied (journaled after kRunEnd), so the Fund waits for
+//   venue_view().parents to empty before it closes the journal.
+//   Reconciliation. venue_view() lists the working parents and the fund's positions.
+//
+// Invariant: per instrument, the sum of the agents' positions (plus the venue excess) equals the
+// fund's position (updated only by execution fills); asserted in debug builds after every fill
+// and cross.
 //
 // Errors: no exception leaves a noexcept member; an internal failure (out of memory) sets
 // faulted() and the engine ignores further calls.
@@ -160,6 +224,7 @@
 #include "fundos/engine/config.hpp"
 #include "fundos/engine/config_change.hpp"
 #include "fundos/marketdata/fmd_format.hpp"
+#include "fundos/venue/venue.hpp"
 
 namespace fundos::engine {
 
@@ -182,6 +247,10 @@ enum class RecordType : std::uint16_t {
     kRefusal = 15,         ///< a record refused before the engine's checks (transport, void answer)
     kConfigChange = 16,    ///< the running configuration changed (or a change was rejected): old and new values
     kAnswerEnd = 17,       ///< an agent's END_OF_ANSWER (a kIntent in a quarter of the bytes)
+    kMarketEvent = 18,     ///< live modes: one market event applied, whole (no .fmd to re-read it from)
+    kFeedStatus = 19,      ///< live modes: an instrument's feed tripped (gap, stale, unknown) or recovered
+    kVenueCommand = 20,    ///< venue mode: a command to the venue (new order, cancel, replace)
+    kVenueEvent = 21,      ///< venue mode: what the venue did with a parent order (an input)
 };
 
 /// Scope of a kill switch or trading state.
@@ -215,6 +284,63 @@ public:
     /// one (equity.csv, report.json) keeps its own, and the engine's memory does not grow with
     /// the number of steps.
     virtual void equity(std::span<const EquityPoint> fund_then_agents) = 0;
+    /// Venue mode only (config.execution.fill_model == kVenue): a command for the venue, after
+    /// its kVenueCommand record. The caller sends it (Venue::send); when it cannot be sent, it
+    /// hands the engine what the venue would have said: kRejected for a kNew, kCancelRejected
+    /// for a kCancel or kReplace (venue_event), once the engine call that made the command has
+    /// returned (never from inside this callback: the engine is not re-entrant). The default
+    /// drops it (simulation never calls it).
+    virtual void venue(const venue::VenueCommand& command) { (void)command; }
+};
+
+/// Start-up reconciliation (venue mode): one parent order the engine believes works at the venue.
+struct VenueParentView {
+    std::uint64_t parent_id = 0;
+    std::uint32_t instrument_id = 0;   ///< config id
+    abi::Side side = abi::Side::NONE;
+    bool accepted = false;             ///< the venue said kAccepted (or filled some of it)
+    bool cancel_pending = false;       ///< a kCancel or kReplace for it is not yet answered
+    abi::Quantity qty = 0;             ///< the order's total at the venue (after confirmed replaces)
+    abi::Quantity filled = 0;          ///< filled so far (the venue's cum)
+    abi::Quantity leaves = 0;          ///< working: its children's remaining, cancel-pending included
+};
+
+/// Start-up reconciliation (venue mode): the fund's position in one instrument.
+struct VenuePositionView {
+    std::uint32_t instrument_id = 0;   ///< config id
+    char symbol[abi::SYMBOL_LEN] = {};
+    abi::Quantity position = 0;        ///< the fund's (sum of the agents' plus the venue excess)
+    abi::Quantity excess = 0;          ///< of which no agent's: fills beyond what was working
+};
+
+/// The engine's view of the venue, in a fixed order: parents by instrument (config order) then
+/// parent id; positions one per instrument in config order (flat ones included).
+struct VenueView {
+    std::vector<VenueParentView> parents;
+    std::vector<VenuePositionView> positions;
+};
+
+/// What venue_event() made of the events it was given (each is journaled with its verdict).
+enum class VenueVerdict : std::uint8_t {
+    kApplied = 1,     ///< applied to a working parent
+    kUnknown = 2,     ///< names no parent this engine created (or the engine is not in venue mode)
+    kFinished = 3,    ///< names a parent no longer working: nothing to apply (not a fill)
+    kDuplicate = 4,   ///< a fill already applied (same exec id as the last, or cum not beyond it)
+    kInvalid = 5,     ///< a fill of qty <= 0 or at price <= 0
+    kExcess = 6,      ///< a fill beyond what the parent had working: the excess went to the venue excess row
+};
+
+struct VenueCounters {
+    std::uint64_t events = 0;         ///< venue_event() calls
+    std::uint64_t applied = 0;
+    std::uint64_t unknown = 0;
+    std::uint64_t finished = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t invalid = 0;
+    std::uint64_t excess_fills = 0;   ///< fills with a part beyond what was working (an anomaly)
+    std::uint64_t leaves_mismatch = 0;  ///< kReplaced whose leaves differ from the engine's (an anomaly)
+    /// True when the run needs a person: a fill beyond what was working, or a leaves mismatch.
+    [[nodiscard]] bool anomalous() const noexcept { return excess_fills > 0 || leaves_mismatch > 0; }
 };
 
 /// A fill as written to fills.csv (and the report run summary); one per allocation to an agent.
@@ -261,7 +387,15 @@ public:
 
     // ---- market
     /// One market event, in replay order. `index` is its position in the merged replay (0..).
+    /// In the live modes (config mode paper or production) `index` counts the events applied and
+    /// each event is journaled whole (kMarketEvent) instead of as a range of an .fmd replay.
     void on_market(const marketdata::EventRecord& event, std::uint64_t index) noexcept;
+    /// Live modes, at a step boundary (before begin_step): the feed says the instrument (config
+    /// id) is `tripped` (unknown, gapped or stale) or trustworthy again. Journaled (kFeedStatus);
+    /// while tripped the stale-market-data guard holds for it (STALE in the snapshot,
+    /// STALE_MARKET_DATA for new risk), whatever simulation.stale_after says; a trip cleared
+    /// again before the next begin_step still makes that step STALE for the instrument.
+    void feed_status(std::uint32_t instrument_id, bool tripped) noexcept;
 
     // ---- decision steps
     void begin_step(abi::Sequence seq, abi::Timestamp clock) noexcept;
@@ -289,6 +423,16 @@ public:
     void change_config(const ConfigChange& change) noexcept;
     /// End of run: cancel every working order (reason SHUTDOWN), final marks, kRunEnd.
     void finish(const char* why) noexcept;
+
+    // ---- venue (config.execution.fill_model == kVenue)
+    /// What the venue did with a parent order, at a step boundary (like on_market): journaled
+    /// (kVenueEvent, with its VenueVerdict), then applied. Also after finish(): confirmations
+    /// and late fills of the shutdown's cancels are facts the ledger must take.
+    void venue_event(const venue::VenueEvent& event) noexcept;
+    /// The working parents and the fund's positions (start-up reconciliation). May throw
+    /// std::bad_alloc.
+    [[nodiscard]] VenueView venue_view() const;
+    [[nodiscard]] VenueCounters venue_counters() const noexcept;
 
     // ---- results (for report.json, fills.csv, equity.csv)
     [[nodiscard]] std::span<const FillRow> fills() const noexcept;

@@ -49,6 +49,18 @@
 //                                       one a line, or the reason a change was rejected. The one
 //                                       record of variable size: record_size() is its fixed part.
 //
+//   kMarketEvent   MarketEventRecord    live modes, in place of kMarketRange: each market event as
+//                                       on_market applied it (its index among the events applied
+//                                       and the whole EventRecord), since no .fmd holds it
+//   kFeedStatus    FeedStatusRecord     live modes, feed_status() at a step boundary: the
+//                                       instrument (config id) and whether its feed is tripped
+//   kVenueCommand  venue::VenueCommand  venue mode: each command to the venue (kNew at end_step
+//                                       as a parent is created; kCancel / kReplace at the end of
+//                                       the call that asked for a cancel), as Sink::venue gets it
+//   kVenueEvent    VenueEventRecord     venue mode, venue_event(): the event as given, its
+//                                       number among the venue events (0..), the step seq, the
+//                                       engine's time and the VenueVerdict (engine.hpp)
+//
 //   Intent copies (kIntent, kRefusal) are journaled with commit = 0: the commit is the record's
 //   position in the agent's ring, which starts over when an agent reattaches, so keeping it would
 //   make a resumed run's journal differ from an uninterrupted one's for no decision's sake.
@@ -58,7 +70,10 @@
 //   hash, on_market each), kStepBegin (begin_step), kIntent (submit(slot, intent)), kPolicy
 //   (silent(slot, why)), kStepEnd (end_step; compare its state_hash), kKillSwitch
 //   (kill_switch), kRunEnd (finish(why)), kRefusal (refused(slot, refusal): counted, never
-//   executed), kConfigChange (change_config), kAnswerEnd (submit(slot, answer_end_intent)).
+//   executed), kConfigChange (change_config), kAnswerEnd (submit(slot, answer_end_intent)),
+//   kMarketEvent (on_market(event, index): the engine journals it again) and kFeedStatus
+//   (feed_status), kVenueEvent (venue_event(event): a production journal replays without the
+//   venue).
 //   Everything else is output and is reproduced byte for byte by the replay.
 //
 //   state_hash: fnv1a64_words (from kFnvOffset) over, in order, for each agent (config order):
@@ -123,6 +138,8 @@ enum class CancelCause : std::uint8_t {
     kShutdown = 8,    ///< finish() (SHUTDOWN)
     kFlatten = 9,     ///< FLATTEN intent canceled the agent's working orders (NONE)
     kUnmapped = 10,   ///< a configuration change took the instrument from the agent (INSTRUMENT_NOT_MAPPED)
+    kVenue = 11,      ///< venue mode: the venue canceled it on its own (IOC rest, expiry) (NONE)
+    kVenueReject = 12,  ///< venue mode: the venue rejected its parent order (VENUE_REJECT)
 };
 
 /// Why a trading state changed (kTradingState).
@@ -166,6 +183,21 @@ struct MarketRangeRecord {
     abi::Timestamp last_time = 0;
 };
 static_assert(sizeof(MarketRangeRecord) == 32);
+
+struct MarketEventRecord {
+    std::uint64_t index = 0;             ///< the event's number among those applied (0..)
+    marketdata::EventRecord event{};     ///< as applied
+};
+static_assert(sizeof(MarketEventRecord) == 72);
+
+struct FeedStatusRecord {
+    std::uint32_t instrument_id = 0;     ///< config id
+    std::uint8_t tripped = 0;            ///< 1: the stale guard holds; 0: recovered
+    std::uint8_t pad_5[3] = {};
+};
+static_assert(sizeof(FeedStatusRecord) == 8);
+static_assert(std::is_trivially_copyable_v<MarketEventRecord> && std::has_unique_object_representations_v<MarketEventRecord> &&
+              std::is_trivially_copyable_v<FeedStatusRecord> && std::has_unique_object_representations_v<FeedStatusRecord>);
 
 struct StepBeginRecord {
     abi::Sequence seq = 0;
@@ -366,6 +398,18 @@ struct AnswerEndRecord {
 };
 static_assert(sizeof(AnswerEndRecord) == 40);
 
+/// kVenueEvent: one venue_event() call (engine.hpp, "Venue execution").
+struct VenueEventRecord {
+    venue::VenueEvent event{};     ///< as given
+    std::uint64_t index = 0;       ///< its number among the venue events (0..): kFill's event_index
+    abi::Sequence step_seq = 0;    ///< the last begin_step's seq
+    abi::Timestamp time = 0;       ///< the engine's time (latest market event or step clock)
+    std::uint8_t verdict = 0;      ///< VenueVerdict
+    std::uint8_t pad_185[7] = {};
+};
+static_assert(sizeof(VenueEventRecord) == 192);
+static_assert(sizeof(venue::VenueCommand) == 56);  // kVenueCommand's payload, journaled as is
+
 /// Whether `in` is an END_OF_ANSWER a kAnswerEnd holds whole (every field but those it keeps zero;
 /// the commit is never journaled).
 [[nodiscard]] bool is_plain_answer_end(const abi::IntentRecord& in) noexcept;
@@ -398,7 +442,8 @@ static_assert(kJournalPod<RunStartRecord> && kJournalPod<MarketRangeRecord> && k
               kJournalPod<FillRecord> && kJournalPod<AllocationRecord> && kJournalPod<CancelRecord> &&
               kJournalPod<PolicyRecord> && kJournalPod<TradingStateRecord> && kJournalPod<KillSwitchRecord> &&
               kJournalPod<StepEndRecord> && kJournalPod<RunEndRecord> && kJournalPod<RefusalRecord> &&
-              kJournalPod<ConfigChangeRecord> && kJournalPod<ConfigChangeEntry> && kJournalPod<AnswerEndRecord>);
+              kJournalPod<ConfigChangeRecord> && kJournalPod<ConfigChangeEntry> && kJournalPod<AnswerEndRecord> &&
+              kJournalPod<VenueEventRecord> && kJournalPod<venue::VenueCommand>);
 
 /// The payload size of each record type (0 for an unknown type); kConfigChange: its fixed part.
 [[nodiscard]] std::size_t record_size(RecordType type) noexcept;

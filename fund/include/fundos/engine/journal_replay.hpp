@@ -53,8 +53,9 @@ struct ReplayPosition {
 
 /// Applies the input records of `records` (journal order; records[0] is kRunStart, already
 /// emitted by the engine's constructor) to `engine`: kMarketRange (each event from `market`,
-/// its hash checked), kStepBegin, kIntent, kPolicy, kKillSwitch, kConfigChange, kStepEnd (its
-/// state_hash checked against the engine's), kRunEnd; output records are skipped. Returns "" or what went
+/// its hash checked), kMarketEvent and kFeedStatus (live modes: from the records themselves), kStepBegin, kIntent, kPolicy, kKillSwitch, kConfigChange, kStepEnd (its
+/// state_hash checked against the engine's), kRunEnd, kVenueEvent (venue mode: the venue's
+/// events, so no venue is needed); output records (kVenueCommand too) are skipped. Returns "" or what went
 /// wrong, naming the record's index in `records` (its journal index). `position` is updated as
 /// records are applied.
 [[nodiscard]] std::string replay_journal(Engine& engine, std::span<const JournalEntry> records, MarketEvents& market,

@@ -42,8 +42,15 @@ public:
         append_stream(0xC0, fund_then_agents.data(), fund_then_agents.size_bytes());
     }
 
+    void venue(const venue::VenueCommand& command) override {
+        venue_commands.push_back(command);
+        append_stream(0xD0, &command, sizeof command);
+    }
+
     /// Every call as bytes, in call order: equal streams mean identical output.
     std::vector<std::byte> stream;
+    /// Venue mode: the commands for the venue, in order (Sink::venue).
+    std::vector<venue::VenueCommand> venue_commands;
     std::vector<Report> reports;
     std::vector<Journal> journals;
     /// Per step, the fund's equity point then each agent's (Sink::equity).
@@ -79,6 +86,7 @@ public:
         reports.clear();
         journals.clear();
         equity_steps.clear();
+        venue_commands.clear();
     }
 
 private:

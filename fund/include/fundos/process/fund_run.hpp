@@ -1,4 +1,10 @@
-// The `fund run` loop: one simulation, from configuration to report.
+// The `fund run` loop: one run, from configuration to report. A simulation is described below; a
+// paper run (mode "paper") shares everything but where events come from and when steps happen:
+// its ingestion thread is a LiveFeed (live_feed.hpp) over the live feed, events are applied as
+// they arrive, intents are taken as they arrive, and a step comes every publish interval of wall
+// clock when the market moved (at least every heartbeat interval), its clock the feed's latest
+// exchange time; every event and feed-status change is journaled (docs/FUND.md, "The live loop").
+// Mode "production" is refused ("not wired yet").
 //
 //   start-up   load and check the configuration; open the market data (MarketFeed); create the
 //              run folder, the journal, the shared-memory transport and the control socket;

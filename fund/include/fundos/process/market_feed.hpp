@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fundos/concurrent/spsc_queue.hpp"
+#include "fundos/engine/journal_replay.hpp"
 #include "fundos/marketdata/fmd_format.hpp"
 #include "fundos/marketdata/replay_merge.hpp"
 #include "fundos/marketdata/replay_reader.hpp"
@@ -78,6 +79,31 @@ private:
     alignas(concurrent::kFalseSharingRange) std::uint32_t producer_asleep_ = 0;
     std::atomic<bool> stop_{false};
     std::thread thread_;
+};
+
+/// The market events a replay of a journal reads (a resumed run, `fund replay`), taken from the
+/// feed itself: the replay consumes the merged stream up to the journal's last step, so a resumed
+/// run continues with the very next event.
+class FeedEvents final : public engine::MarketEvents {
+public:
+    explicit FeedEvents(MarketFeed& feed) : feed_(feed) {}
+    bool event(std::uint64_t index, marketdata::EventRecord& out) noexcept override {
+        for (;;) {
+            const MarketItem& item = feed_.front();
+            if (item.index == kEndOfData || item.index > index) {
+                return false;  // the end stays in the queue for the run loop
+            }
+            const bool wanted = item.index == index;
+            out = item.event;
+            feed_.pop();
+            if (wanted) {
+                return true;
+            }
+        }
+    }
+
+private:
+    MarketFeed& feed_;
 };
 
 }  // namespace fundos::process

@@ -24,7 +24,7 @@ namespace fundos::runtime {
 
 /// The version of the configuration database's schema this build reads (the highest migration in
 /// sdks/python/src/fundos/config/migrations/; `fundos config init URL` applies them).
-inline constexpr int kConfigSchemaVersion = 2;
+inline constexpr int kConfigSchemaVersion = 3;
 
 struct ConfigAddress {
     enum class Kind : unsigned char { kFile, kSqlite, kPostgres };

@@ -8,7 +8,9 @@
 //     refused.
 //  3. A request is judged by decide_attach() (pure; checks in the order of the doc): size and
 //     magic (BAD_REQUEST), major (VERSION_MISMATCH), layout hash of the negotiated
-//     major.minor (LAYOUT_MISMATCH), agent id (UNKNOWN_AGENT), SO_PEERCRED uid/gid
+//     major.minor, min(agent's, Fund's), looked up among the layouts the Fund serves
+//     (kServedLayouts: its own and every released minor of its major that it can serve;
+//     LAYOUT_MISMATCH), agent id (UNKNOWN_AGENT), SO_PEERCRED uid/gid
 //     (NOT_PERMITTED), a live connection of the same agent (ALREADY_ATTACHED). Refusals get an
 //     AttachReply whose message names both sides' values, then a close.
 //  4. Accepted: the handler creates the regions (AttachHandler::grant), the reply goes out with
@@ -38,14 +40,34 @@ struct PeerCredentials {
 };
 
 /// A layout the Fund can serve: the hash it knows for major.minor.
-struct KnownLayout {
-    std::uint16_t major = 0;
-    std::uint16_t minor = 0;
-    std::uint64_t layout_hash = 0;
-};
+using KnownLayout = abi::AbiLayout;
 
-/// The layout this Fund was built with.
-inline constexpr KnownLayout kBuiltLayout{abi::ABI_VERSION_MAJOR, abi::ABI_VERSION_MINOR, abi::ABI_LAYOUT_HASH};
+/// Every layout this Fund serves, as abigen generated it from the release locks: each released
+/// minor of its major whose shared memory this Fund's layout is a superset of, then its own.
+/// The regions are always laid out by the Fund's own minor (one snapshot region serves agents of
+/// every minor at once); an agent of an older minor reads only fields that minor has, because
+/// abigen lists a minor only when each of its fields keeps its offset, type and meaning and
+/// everything added since lies in bytes it reserved (docs/TRANSPORT.md, "Which minors a Fund
+/// serves").
+inline constexpr std::span<const KnownLayout> kServedLayouts{abi::ABI_LAYOUTS};
+
+/// The layout this Fund was built with: the table's last row.
+inline constexpr KnownLayout kBuiltLayout = kServedLayouts.back();
+
+namespace detail {
+/// The table's invariants, which decide_attach's lookup relies on: one major (the Fund's),
+/// strictly increasing minors (one hash per minor), ending with the Fund's own layout.
+constexpr bool served_layouts_well_formed(std::span<const KnownLayout> layouts) noexcept {
+    for (std::size_t i = 0; i < layouts.size(); ++i) {
+        if (layouts[i].major != abi::ABI_VERSION_MAJOR || (i > 0 && layouts[i].minor <= layouts[i - 1].minor)) {
+            return false;
+        }
+    }
+    return !layouts.empty() && layouts.back().minor == abi::ABI_VERSION_MINOR &&
+           layouts.back().layout_hash == abi::ABI_LAYOUT_HASH;
+}
+}  // namespace detail
+static_assert(detail::served_layouts_well_formed(kServedLayouts), "abigen's ABI_LAYOUTS table is malformed");
 
 /// One configured agent. Its slot is its index in the configuration.
 struct AgentConfig {
@@ -59,7 +81,7 @@ struct AgentConfig {
 struct AttachPolicy {
     std::uint16_t fund_major = abi::ABI_VERSION_MAJOR;
     std::uint16_t fund_minor = abi::ABI_VERSION_MINOR;
-    std::span<const KnownLayout> layouts;  ///< hashes the Fund knows, per major.minor
+    std::span<const KnownLayout> layouts = kServedLayouts;  ///< hashes the Fund knows, per major.minor
     std::span<const AgentConfig> agents;   ///< slot = index; at most MAX_AGENTS
 };
 

@@ -26,7 +26,7 @@ namespace fundos::transport {
 struct TransportConfig {
     std::string run_dir;                          ///< the socket is run_dir/fund.sock
     std::vector<AgentConfig> agents;              ///< slot = index; at most MAX_AGENTS
-    std::vector<KnownLayout> layouts;             ///< layouts the Fund serves; empty: kBuiltLayout only
+    std::vector<KnownLayout> layouts;             ///< layouts the Fund serves; empty: kServedLayouts
     abi::Duration lease_ns = 1'000'000'000ULL;    ///< heartbeat lease
     abi::Sequence max_snapshot_lag = 16;          ///< oldest accepted snapshot = latest - lag
     ValidationLimits limits{};

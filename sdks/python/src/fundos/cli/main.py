@@ -22,6 +22,7 @@ commands:
   status         ask a running Fund how it is doing
   kill-switch    turn a kill switch on or off (fund, agent or instrument)
   journal        print a run's journal
+  replay         rebuild a finished run's report, fills and equity curve from its journal
   check-config   check a configuration file without running it
   config         configurations: init, import, export, validate, diff (SQLite, PostgreSQL), set (while running)
   data           market-data tools (runs `fundos-data`)
@@ -101,6 +102,19 @@ one JSON object per line.
 
 {PROGRAMS}"""
 
+REPLAY_EPILOG = f"""\
+Runs `fund replay --run-dir DIR [--out DIR2]`: replays DIR/journal.fj into a fresh engine built
+from DIR/config.json (a simulation's market data is read again from its .fmd files; a paper
+run's market events are in its journal) and writes report.json, fills.csv and equity.csv into
+DIR2 (default DIR/replay). They are byte-identical to the run's own; every record the replay
+writes must equal the journal's, and the first that differs is reported (exit status 2).
+
+examples:
+  fundos replay --run-dir runs/paper
+  cmp runs/paper/report.json runs/paper/replay/report.json
+
+{PROGRAMS}"""
+
 CHECK_EPILOG = f"""\
 Runs `fund check-config FILE`: exit status 0 when the configuration is valid, 2 with a message
 naming the file and the field otherwise.
@@ -168,6 +182,12 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true", help="one JSON object per record")
     p.add_argument("--fund", metavar="PATH", help="the `fund` program (default: found as below)")
 
+    p = commands.add_parser("replay", help="rebuild a finished run from its journal", formatter_class=formatter,
+                            description="Rebuild a finished run from its journal.", epilog=REPLAY_EPILOG)
+    p.add_argument("--run-dir", metavar="DIR", required=True, help="the run folder (journal.fj, config.json)")
+    p.add_argument("--out", metavar="DIR2", help="where the outputs go (default: DIR/replay)")
+    p.add_argument("--fund", metavar="PATH", help="the `fund` program (default: found as below)")
+
     p = commands.add_parser("check-config", help="check a configuration file", formatter_class=formatter,
                             description="Check a configuration file without running it.", epilog=CHECK_EPILOG)
     p.add_argument("file", metavar="FILE", help="the configuration file")
@@ -212,6 +232,12 @@ def dispatch(args: argparse.Namespace) -> int:
         journal = passthrough.existing_file(args.file, "journal")
         fund = find_program(FUND, args.fund, [journal.resolve().parent, Path.cwd()])
         return passthrough.run_program(fund, ["journal", str(journal), *(["--json"] if args.json else [])])
+    if args.command == "replay":
+        run_dir = Path(args.run_dir)
+        journal = passthrough.existing_file(str(run_dir / "journal.fj"), "replay")
+        fund = find_program(FUND, args.fund, [journal.resolve().parent, Path.cwd()])
+        return passthrough.run_program(fund, ["replay", "--run-dir", str(run_dir),
+                                              *(["--out", args.out] if args.out else [])])
     if args.command == "check-config":
         config = passthrough.existing_file(args.file, "check-config")
         fund = find_program(FUND, args.fund, [config.resolve().parent, Path.cwd()])
@@ -235,7 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(arguments)
         if args.command is None:
-            parser.error("a command is needed: run, status, kill-switch, journal, check-config, config, data or feed")
+            parser.error("a command is needed: run, status, kill-switch, journal, replay, check-config, config, data "
+                         "or feed")
         command = f"fundos {args.command}"
         if args.command == "config" and getattr(args, "config_command", None):
             command += f" {args.config_command}"

@@ -71,9 +71,18 @@ def write_document(db: Database, doc: dict[str, Any]) -> None:
         "fund": name, "fill_model": ex["fill_model"], "slippage_bps": ex["slippage_bps"],
         "fee_per_share": ex["fee_per_share"], "fee_bps": ex["fee_bps"], "latency_ns": nanoseconds(ex["latency"]),
         "participation_pct": ex["participation_pct"], "venue_name": ex["venue"]["name"],
-        "venue_endpoint": ex["venue"]["endpoint"]})
+        "venue_endpoint": ex["venue"]["endpoint"], "venue_host": ex["venue"]["host"], "venue_port": ex["venue"]["port"],
+        "venue_sender_comp_id": ex["venue"]["sender_comp_id"], "venue_target_comp_id": ex["venue"]["target_comp_id"],
+        "venue_heartbeat_s": ex["venue"]["heartbeat_s"],
+        "venue_reset_on_logon": _boolean(db, ex["venue"]["reset_on_logon"]), "venue_account": ex["venue"]["account"]})
     md = doc["market_data"]
-    _insert(db, "market_data", {"fund": name, "source": md["source"], "feed": md["feed"]})
+    _insert(db, "market_data", {
+        "fund": name, "source": md["source"], "feed": md["feed"], "address": md["address"], "port": md["port"],
+        "interface": md["interface"], "recovery_address": md["recovery_address"], "recovery_port": md["recovery_port"],
+        "reorder_window": md["reorder_window"], "reorder_timeout_ns": nanoseconds(md["reorder_timeout"]),
+        "stale_after_ns": nanoseconds(md["stale_after"]), "recovery_timeout_ns": nanoseconds(md["recovery_timeout"]),
+        "publish_interval_ns": nanoseconds(md["publish_interval"]),
+        "heartbeat_interval_ns": nanoseconds(md["heartbeat_interval"]), "max_snapshot_lag": md["max_snapshot_lag"]})
 
     ids: dict[str, int] = {}
     for position, ins in enumerate(doc["instruments"]):
