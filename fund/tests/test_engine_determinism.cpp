@@ -208,22 +208,6 @@ TEST(shuffled_submit_order_gives_identical_output) {
     CHECK_EQ(a.records<KillSwitchRecord>(RecordType::kKillSwitch).size(), 6u);
 }
 
-/// The scenario's market events by merged-replay index (what a resumed Fund re-reads).
-class VectorEvents final : public MarketEvents {
-public:
-    explicit VectorEvents(const std::vector<marketdata::EventRecord>& events) : events_(events) {}
-    bool event(std::uint64_t index, marketdata::EventRecord& out) noexcept override {
-        if (index >= events_.size()) {
-            return false;
-        }
-        out = events_[index];
-        return true;
-    }
-
-private:
-    const std::vector<marketdata::EventRecord>& events_;
-};
-
 /// The Fund process's sink while it resumes: journal records go to the check, reports nowhere;
 /// then (replaying = false) everything is recorded as in a live run.
 struct ResumeSink final : Sink {
@@ -247,14 +231,6 @@ struct ResumeSink final : Sink {
     ReplayOutputCheck check;
     RecordingSink live;
 };
-
-std::vector<JournalEntry> entries(const RecordingSink& sink) {
-    std::vector<JournalEntry> out;
-    for (const auto& j : sink.journals) {
-        out.push_back({j.type, std::span<const std::byte>(j.payload)});
-    }
-    return out;
-}
 
 TEST(journal_replay_reproduces_the_run) {
     const auto steps = scenario(5);

@@ -88,29 +88,6 @@ struct Session {
     }
 };
 
-std::vector<JournalEntry> entries(const RecordingSink& sink) {
-    std::vector<JournalEntry> out;
-    for (const auto& j : sink.journals) {
-        out.push_back({j.type, std::span<const std::byte>(j.payload)});
-    }
-    return out;
-}
-
-class VectorEvents final : public MarketEvents {
-public:
-    explicit VectorEvents(const std::vector<marketdata::EventRecord>& events) : events_(events) {}
-    bool event(std::uint64_t index, marketdata::EventRecord& out) noexcept override {
-        if (index >= events_.size()) {
-            return false;
-        }
-        out = events_[index];
-        return true;
-    }
-
-private:
-    const std::vector<marketdata::EventRecord>& events_;
-};
-
 struct CheckingSink final : Sink {
     explicit CheckingSink(std::span<const JournalEntry> expected) : check(expected) {}
     void report(std::uint16_t, const abi::IntentReport&) override {}

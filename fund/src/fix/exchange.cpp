@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <list>
 #include <mutex>
 #include <thread>
 
@@ -18,25 +21,87 @@ namespace f = fields;
 
 namespace {
 
-/// A TCP port free on 127.0.0.1 now. QuickFIX 1.15 cannot bind port 0 and report it, so the
-/// port is found first (another process could take it in between: the open then fails, clearly).
-std::uint16_t free_tcp_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return 0;
+/// QuickFIX's acceptor on a socket of ours, listening on 127.0.0.1 only: QuickFIX 1.15's socket
+/// acceptors bind every interface (it has no SocketAcceptHost) and cannot bind port 0. Sessions,
+/// their state and every message are still QuickFIX's (Acceptor, ThreadedSocketConnection); only
+/// the listening socket and the connection threads are ours, run as ThreadedSocketAcceptor runs
+/// its own.
+class LoopbackAcceptor final : public FIX::Acceptor {
+public:
+    LoopbackAcceptor(FIX::Application& application, FIX::MessageStoreFactory& store,
+                     const FIX::SessionSettings& settings, feed::Fd listener)
+        : FIX::Acceptor(application, store, settings), listener_(std::move(listener)) {}
+    LoopbackAcceptor(FIX::Application& application, FIX::MessageStoreFactory& store,
+                     const FIX::SessionSettings& settings, FIX::LogFactory& logs, feed::Fd listener)
+        : FIX::Acceptor(application, store, settings, logs), listener_(std::move(listener)) {}
+    ~LoopbackAcceptor() override { join_connections(); }
+    LoopbackAcceptor(const LoopbackAcceptor&) = delete;
+    LoopbackAcceptor& operator=(const LoopbackAcceptor&) = delete;
+
+private:
+    // Acceptor::start() runs this on its own thread; Acceptor::stop() sets isStopped() (after
+    // disconnecting the logged-on sessions), calls onStop() and joins it.
+    void onStart() override {
+        while (!isStopped()) {
+            pollfd ready{listener_.get(), POLLIN, 0};
+            if (::poll(&ready, 1, 100) <= 0) {
+                continue;
+            }
+            const int socket = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+            if (socket < 0) {
+                continue;
+            }
+            const int one = 1;
+            (void)::setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            const std::lock_guard lock(mutex_);
+            if (stopping_) {
+                ::close(socket);
+                continue;
+            }
+            auto* connection = new FIX::ThreadedSocketConnection(socket, getSessions(), getLog());
+            connections_.emplace_back([this, connection] { serve(connection); });
+        }
     }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof(address);
-    std::uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-        port = ntohs(address.sin_port);
+    bool onPoll(double) override { return false; }  // start() only: never polled
+    void onStop() override {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        join_connections();
     }
-    ::close(fd);
-    return port;
-}
+
+    /// One connection until it ends: read() waits a second at most, so a stop is seen in time.
+    /// A connection that never logged on is shut down (stop() disconnects the others), which
+    /// ends its read(); the fd stays open until QuickFIX's own disconnect closes it, so no other
+    /// thread can be handed the same number meanwhile.
+    void serve(FIX::ThreadedSocketConnection* connection) {
+        bool shut = false;
+        while (connection->read()) {
+            if (isStopped() && !shut) {
+                (void)::shutdown(connection->getSocket(), SHUT_RDWR);
+                shut = true;
+            }
+        }
+        delete connection;
+    }
+
+    void join_connections() {
+        std::list<std::thread> done;
+        {
+            const std::lock_guard lock(mutex_);
+            done.swap(connections_);
+        }
+        for (std::thread& t : done) {
+            t.join();
+        }
+    }
+
+    feed::Fd listener_;
+    std::mutex mutex_;
+    bool stopping_ = false;
+    std::list<std::thread> connections_;
+};
 
 }  // namespace
 
@@ -236,7 +301,7 @@ struct Exchange::Impl final : FIX::Application {
     std::unique_ptr<FIX::MemoryStoreFactory> store;
     std::unique_ptr<FIX::FileLogFactory> log_factory;
     std::unique_ptr<FIX::SessionSettings> settings;
-    std::unique_ptr<FIX::ThreadedSocketAcceptor> acceptor;
+    std::unique_ptr<LoopbackAcceptor> acceptor;
     feed::FeedReceiver receiver;
     std::unique_ptr<feed::FeedServer> server;
     std::size_t defined = 0;
@@ -278,21 +343,18 @@ bool Exchange::open(const ExchangeConfig& config, std::string& error) {
         error = s.message();
         return false;
     }
-    impl->port = config.fix_port != 0 ? config.fix_port : free_tcp_port();
-    if (impl->port == 0) {
-        error = "no free TCP port on 127.0.0.1 for FIX";
+    feed::Fd listener;
+    if (const feed::Status s = feed::open_tcp_listener(config.fix_port, listener, impl->port); !s.ok()) {
+        error = "FIX: " + s.message();
         return false;
     }
     try {
         FIX::Dictionary defaults;
         defaults.setString("ConnectionType", "acceptor");
-        defaults.setInt("SocketAcceptPort", impl->port);
-        defaults.setString("SocketReuseAddress", "Y");
         defaults.setString("StartTime", "00:00:00");
         defaults.setString("EndTime", "00:00:00");
         defaults.setString("UseDataDictionary", "N");
         defaults.setString("ResetOnLogon", "N");  // keep what a dropped client has not received yet
-        defaults.setString("SocketNodelay", "Y");
         if (!config.log_dir.empty()) {
             std::filesystem::create_directories(config.log_dir);
             defaults.setString("FileLogPath", config.log_dir);
@@ -305,10 +367,10 @@ bool Exchange::open(const ExchangeConfig& config, std::string& error) {
         impl->store = std::make_unique<FIX::MemoryStoreFactory>();
         if (!config.log_dir.empty()) {
             impl->log_factory = std::make_unique<FIX::FileLogFactory>(*impl->settings);
-            impl->acceptor = std::make_unique<FIX::ThreadedSocketAcceptor>(*impl, *impl->store, *impl->settings,
-                                                                           *impl->log_factory);
+            impl->acceptor = std::make_unique<LoopbackAcceptor>(*impl, *impl->store, *impl->settings,
+                                                                *impl->log_factory, std::move(listener));
         } else {
-            impl->acceptor = std::make_unique<FIX::ThreadedSocketAcceptor>(*impl, *impl->store, *impl->settings);
+            impl->acceptor = std::make_unique<LoopbackAcceptor>(*impl, *impl->store, *impl->settings, std::move(listener));
         }
         impl->acceptor->start();
     } catch (const std::exception& e) {

@@ -40,5 +40,6 @@
 #include <quickfix/Session.h>
 #include <quickfix/SessionSettings.h>
 #include <quickfix/SocketInitiator.h>
-#include <quickfix/ThreadedSocketAcceptor.h>
+#include <quickfix/Acceptor.h>
+#include <quickfix/ThreadedSocketConnection.h>
 #undef throw

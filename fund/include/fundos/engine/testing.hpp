@@ -12,6 +12,7 @@
 #include "fundos/abi.hpp"
 #include "fundos/engine/config.hpp"
 #include "fundos/engine/engine.hpp"
+#include "fundos/engine/journal_replay.hpp"
 #include "fundos/engine/recording_sink.hpp"
 #include "fundos/marketdata/fmd_format.hpp"
 
@@ -243,6 +244,31 @@ struct Rig {
         }
         return out;
     }
+};
+
+/// A recorded run's journal as the entries replay_journal reads (payloads stay in `sink`).
+inline std::vector<JournalEntry> entries(const RecordingSink& sink) {
+    std::vector<JournalEntry> out;
+    for (const auto& j : sink.journals) {
+        out.push_back({j.type, std::span<const std::byte>(j.payload)});
+    }
+    return out;
+}
+
+/// A scenario's market events by merged-replay index (what a resumed Fund re-reads).
+class VectorEvents final : public MarketEvents {
+public:
+    explicit VectorEvents(const std::vector<marketdata::EventRecord>& events) : events_(events) {}
+    bool event(std::uint64_t index, marketdata::EventRecord& out) noexcept override {
+        if (index >= events_.size()) {
+            return false;
+        }
+        out = events_[index];
+        return true;
+    }
+
+private:
+    const std::vector<marketdata::EventRecord>& events_;
 };
 
 }  // namespace fundos::engine::testing
