@@ -37,10 +37,11 @@ agent's, run by run (run k of every row ran in the same round), then the median 
 
 Pinning: with one agent, the Fund (its sequencer and ingestion threads) on CPU 0 and the agent on
 CPU 1, as in bench_transport.py; otherwise none. Each row is run --repeat times (the rows
-interleaved run by run); a figure is the median with [min, max] over the runs. The script also
+interleaved run by run), after --warmup discarded rounds of the FundOS rows (the first round after a
+Release build is slow); a figure is the median with [min, max] over the runs. The script also
 writes results/fund.json beside --output (every run's figures, for bench_plots.py).
 
-Usage: .venv/bin/python bench/bench_fund.py [--repeat 3] [--quick] [--output bench/RESULTS.md]
+Usage: .venv/bin/python bench/bench_fund.py [--repeat 3] [--warmup 1] [--quick] [--output bench/RESULTS.md]
          [--no-nautilus] [--no-backtrader] [--no-hftbacktest] [--peer-events N]
          [--agents 1,2,4,8,16,32] [--scaling-events 100000]
 Exit status: 0 when every target is met, 1 when one is missed, 2 without the data.
@@ -366,7 +367,8 @@ def report(args: argparse.Namespace, rows: dict[str, Row], scaling: dict[int, Ro
         ("- peers: `bench/peers.py` under `bench/.venv` (`bench/requirements.txt`, pinned; never a project "
          "dependency), one fresh process per run; their events/s = ticks / the wall time of their event loop, "
          "their input built before the clock starts"),
-        (f"- {args.repeat} runs per row, rows interleaved run by run, `sync` before each Fund run (a run at one "
+        (f"- {args.warmup} discarded warm-up round(s) of the FundOS rows first, then {args.repeat} runs per row, "
+         "rows interleaved run by run, `sync` before each Fund run (a run at one "
          "step per event writes ~400 MB of journal and equity.csv, whose writeback otherwise throttles the next "
          "run's journal writes); a figure is the median with [min, max] over the runs; a ratio is taken run by "
          "run (run k of each row against run k of the FundOS Python agent, the same round), then its median "
@@ -486,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         epilog=("Needs ../shared/data/lean (exit 2 without it). Exit 1 when a target is missed. Writes its "
                 "section of --output and results/fund.json beside it."))
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (default 3)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help=("rounds of the FundOS rows run first and discarded (default 1): the first round after "
+                              "the Release build measured up to 2.7x slower on every lock-step row"))
     parser.add_argument("--quick", action="store_true",
                         help=("2 runs per row unless --repeat; agents' and peers' rows on the first 300k events, "
                               "scaling on the first 20k, data 1x and 4x"))
@@ -558,6 +563,11 @@ def main(argv: list[str] | None = None) -> int:
         scaling_plan = {n: FundRun(write_config(work, f"n{n}", files[1], n, 1, args.scaling_events, wake="futex"),
                                    "c", n, False, intervals=True) for n in counts}
         memory_plan = {n: FundRun(write_config(work, f"x{n}", files[n], 0, 1000, 0), "", 0, False) for n in lengths}
+        for index in range(args.warmup):
+            for key, spec in plan.items():
+                result = run_fund(tools, work, spec)
+                print(f"bench: warm-up {index + 1}/{args.warmup} {key}: {eps_text(result['eps'])} events/s "
+                      "(discarded)", flush=True)
         for index in range(args.repeat):
             tag = f"bench: run {index + 1}/{args.repeat}"
             for key, spec in plan.items():
