@@ -363,8 +363,7 @@ int AttachServer::poll(std::int64_t timeout_ns, AttachHandler& handler) noexcept
         switch (sources[i].kind) {
             case kLive:
                 if ((revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0) {
-                    live_[sources[i].index].reset();
-                    handler.hung_up(sources[i].index);
+                    hang_up(sources[i].index, handler);
                 } else {
                     drain_live(sources[i].index, handler);
                 }
@@ -402,6 +401,34 @@ int AttachServer::poll(std::int64_t timeout_ns, AttachHandler& handler) noexcept
     return ready;
 }
 
+void AttachServer::hang_up(std::uint16_t slot, AttachHandler& handler) noexcept {
+    live_[slot].reset();
+    handler.hung_up(slot);
+}
+
+bool AttachServer::reap_hung_up(AttachHandler& handler) noexcept {
+    std::array<struct pollfd, kMaxLive> fds{};
+    std::array<std::uint16_t, kMaxLive> slots{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < kMaxLive; ++i) {
+        if (live_[i]) {
+            fds[n] = {live_[i].get(), POLLRDHUP, 0};
+            slots[n++] = static_cast<std::uint16_t>(i);
+        }
+    }
+    if (n == 0 || ::poll(fds.data(), n, 0) <= 0) {
+        return false;
+    }
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) {
+        if ((fds[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0) {
+            hang_up(slots[i], handler);
+            any = true;
+        }
+    }
+    return any;
+}
+
 void AttachServer::drain_live(std::uint16_t slot, AttachHandler& handler) noexcept {
     // After the handshake the agent has nothing to say; whatever it sends is read and dropped
     // so the socket cannot keep poll() busy. EOF is a hang-up.
@@ -420,8 +447,7 @@ void AttachServer::drain_live(std::uint16_t slot, AttachHandler& handler) noexce
         } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
             return;
         }
-        live_[slot].reset();
-        handler.hung_up(slot);
+        hang_up(slot, handler);
         return;
     }
 }
@@ -472,6 +498,12 @@ bool AttachServer::handle_request(Pending& pending, AttachHandler& handler) noex
     std::memcpy(&request, buffer, std::min(sizeof(request), static_cast<std::size_t>(got)));
     AttachDecision decision =
         decide_attach(request, static_cast<std::size_t>(got), pending.peer, policy_, live_slots());
+    // ppoll's scan is not atomic: an agent that closed its connection and reconnected at once can
+    // have its old socket looked at before the close and the listening one after the connect, so
+    // this round saw the request but not the hang-up. Look again before refusing it.
+    if (decision.status == AttachStatus::ALREADY_ATTACHED && reap_hung_up(handler)) {
+        decision = decide_attach(request, static_cast<std::size_t>(got), pending.peer, policy_, live_slots());
+    }
     const abi::AttachRequest* seen = static_cast<std::size_t>(got) == sizeof(request) ? &request : nullptr;
     if (decision.status == AttachStatus::OK && shutting_down_) {
         decision.status = AttachStatus::SHUTTING_DOWN;

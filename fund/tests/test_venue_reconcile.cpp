@@ -26,6 +26,7 @@ FundParent parent(std::uint64_t id, abi::Quantity qty, abi::Quantity cum, abi::P
     p.qty = qty;
     p.cum = cum;
     p.avg_price = avg;
+    p.accepted = true;
     return p;
 }
 
@@ -113,6 +114,23 @@ TEST(an_order_the_venue_does_not_know_is_refused) {
     CHECK(!r.ok());
     CHECK(mentions(r.mismatches, "parent 7 (SPY BUY 100, 0 filled) is working in the journal; the venue does not know it"));
     CHECK(r.recovered.empty());
+}
+
+TEST(an_order_never_acknowledged_and_unknown_to_the_venue_never_left_the_fund) {
+    FundView fund;
+    FundParent p = parent(8, 100 * kQ, 0, 0);
+    p.accepted = false;
+    fund.parents.push_back(p);
+    VenueSnapshot venue;
+    VenueOpenOrder unknown = order(8, 0, 0, 0, false);
+    unknown.known = false;
+    venue.orders.push_back(unknown);
+    const venue::Reconciliation r = venue::reconcile(fund, venue);
+    CHECK(r.ok());
+    REQUIRE(r.recovered.size() == 1);
+    CHECK(r.recovered[0].kind == VenueEvent::Kind::kRejected);
+    CHECK_EQ(r.recovered[0].parent_id, 8u);
+    CHECK(mentions(r.explained, "journaled but not sent"));
 }
 
 TEST(fewer_fills_at_the_venue_than_in_the_journal_are_refused) {

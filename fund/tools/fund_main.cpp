@@ -42,9 +42,13 @@ DESCRIPTION
                   on a deterministic clock, in lock-step with the configured agents; paper: take
                   the live feed of market_data, fill orders with the simulator, publish a
                   snapshot every publish_interval of wall clock and take intents as they
-                  arrive; production is accepted by check-config but not run yet). The run
+                  arrive; production: the same live loop, orders to the FIX 4.4 venue of
+                  execution.venue, each sent once the journal holds it, after a start-up
+                  reconciliation with the venue that refuses to trade on a difference it
+                  cannot explain (exit 1, DIR/reconciliation.json); docs/FUND.md). The run
                   folder DIR (default runs/NAME, NAME from the configuration) receives
-                  journal.fj, report.json, fills.csv and equity.csv, and holds the agents'
+                  journal.fj, report.json, fills.csv and equity.csv (production also
+                  reconciliation.json, latency.json and venue/), and holds the agents'
                   socket fund.sock and the operator's socket control.sock while it runs.
                   The agents are not started here: `fundos run` starts them, or attach them by
                   hand with FUNDOS_SOCKET=DIR/fund.sock and FUNDOS_AGENT_ID set.
@@ -67,9 +71,10 @@ DESCRIPTION
                   differ (docs/CONFIG.md); each difference is printed on stderr as
                   "PATH: OLD -> NEW", any other difference is an error.
     replay        Rebuild a finished run from DIR/journal.fj and DIR/config.json alone (a
-                  simulation's .fmd files are read again; a paper run's market events are in
-                  its journal) and write report.json, fills.csv and equity.csv into DIR2
-                  (default DIR/replay): byte-identical to the run's own. Every record the
+                  simulation's .fmd files are read again; a paper or production run's market
+                  events and venue events are in its journal) and write report.json,
+                  fills.csv and equity.csv into DIR2 (default DIR/replay): byte-identical to
+                  the run's own (production: report.json's venue summary too). Every record the
                   replay writes must equal the journal's; the first difference is an error.
                   Prints {"event":"replayed",...} on stdout.
     journal       Print the journal FILE, one line per record (--json: one JSON object per
@@ -91,10 +96,14 @@ OPTIONS
                     be the journal's, and the configuration the run's (DIR/config.json) but for
                     the values that may change while running: the journal's changes are
                     replayed, and what SOURCE holds beyond them is applied as a new change.
+                    A simulation goes on with the next market event of its data; a production
+                    run with the live feed, after reconciling the journal with the venue (the
+                    same FIX session and run token); a paper run is not resumed.
     --quiet         no progress events
 
 EXIT STATUS
-    0 success; 1 failure while running (I/O, agents missing at start); 2 bad configuration
+    0 success; 1 failure while running (I/O, agents missing at start; production: no logon
+    to the venue, or a reconciliation that refuses to trade); 2 bad configuration
     (including a database that cannot be read: unreachable, wrong password, old schema), bad
     input or bad usage.
 )";

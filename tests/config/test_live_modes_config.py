@@ -90,13 +90,6 @@ def test_paper_and_production_round_trip_through_a_database(database: str, tmp_p
         assert checked.returncode == 0, checked.stderr
 
 
-def test_fund_run_refuses_production_until_it_is_wired(tmp_path: Path, fund_build: Path) -> None:
-    done = fund(["run", "--config", str(_production(tmp_path)), "--run-dir", str(tmp_path / "run")], fund_build)
-    assert done.returncode == 2
-    assert "mode: production mode: not wired yet" in done.stderr
-    assert not (tmp_path / "run").exists()  # refused before the run folder exists
-
-
 def test_a_bad_live_field_is_named_from_a_file_and_from_sqlite(tmp_path: Path, fund_build: Path) -> None:
     bad = write(tmp_path / "bad.json", _config("bad-1", "paper", market_data=dict(LIVE_FEED, recovery_port=0)))
     done = fund(["check-config", str(bad)], fund_build)

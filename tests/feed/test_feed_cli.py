@@ -5,14 +5,11 @@ and the CLI's handling of bad input."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import pytest
 from feed_fmd import final_state, read
 from fund_build import build_dir
 from fundos_abi import FEED_MAGIC, SnapshotStatus, wire
+from live_harness import Started, killed_at_exit
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT_FIELDS = ("instrument_id", "tick_size", "lot_size", "quote_time", "bid", "ask", "bid_size", "ask_size",
@@ -64,37 +62,10 @@ def json_lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-class Started:
-    """A process whose stdout and stderr go to files (a pipe nobody reads yet would block it)."""
-
-    def __init__(self, command: list[str], env: dict[str, str], folder: Path, name: str) -> None:
-        self.out_path, self.err_path = folder / f"{name}.out", folder / f"{name}.err"
-        with self.out_path.open("w") as out, self.err_path.open("w") as err:
-            # Its own process group: the cleanup kills `fundos` and the fundos-feed it started.
-            self.process = subprocess.Popen(command, stdout=out, stderr=err, text=True, env=env,
-                                            start_new_session=True)
-
-    def wait_for(self, text: str, timeout: float = 30) -> None:
-        """Until `text` is in its output (e.g. listen's first line, once its socket is bound)."""
-        deadline = time.monotonic() + timeout
-        while text not in self.out_path.read_text():
-            assert self.process.poll() is None, self.err_path.read_text()
-            assert time.monotonic() < deadline, f"no {text!r} from {self.process.args}"
-            time.sleep(0.02)
-
-    def finish(self, timeout: float) -> tuple[int, str, str]:
-        code = self.process.wait(timeout=timeout)
-        return code, self.out_path.read_text(), self.err_path.read_text()
-
-
 @pytest.fixture
 def processes() -> Iterator[list[Started]]:
-    started: list[Started] = []
-    yield started
-    for item in started:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(item.process.pid, signal.SIGKILL)  # whatever is left of the group
-        item.process.wait(timeout=10)
+    with killed_at_exit() as started:  # each process's whole group: `fundos` and the fundos-feed it started
+        yield started
 
 
 def start(processes: list[Started], command: list[str], env: dict[str, str], folder: Path, name: str) -> Started:

@@ -16,10 +16,7 @@ The feed runs at 3000x: the session's 390 one-minute bars take about 8 s of wall
 
 from __future__ import annotations
 
-import contextlib
-import filecmp
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -31,11 +28,10 @@ from typing import Any
 
 import pytest
 from fund_build import build_dir
+from live_harness import ROOT, Started, check_replay, env_of, free_port, journal_records, killed_at_exit, report
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SPEED = "3000x"
-OUTPUTS = ("report.json", "fills.csv", "equity.csv")
 
 
 @pytest.fixture(scope="module")
@@ -52,38 +48,10 @@ def data(build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Started:
-    """A process in its own group, its stdout and stderr in files."""
-
-    def __init__(self, command: list[str], env: dict[str, str], folder: Path, name: str) -> None:
-        self.out_path, self.err_path = folder / f"{name}.out", folder / f"{name}.err"
-        with self.out_path.open("w") as out, self.err_path.open("w") as err:
-            self.process = subprocess.Popen(command, stdout=out, stderr=err, text=True, env=env,
-                                            start_new_session=True)
-
-    def finish(self, timeout: float) -> tuple[int, str, str]:
-        code = self.process.wait(timeout=timeout)
-        return code, self.out_path.read_text(), self.err_path.read_text()
-
-
 @pytest.fixture
 def processes() -> Iterator[list[Started]]:
-    started: list[Started] = []
-    yield started
-    for item in started:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(item.process.pid, signal.SIGKILL)
-        item.process.wait(timeout=10)
-
-
-def env_of(build: Path) -> dict[str, str]:
-    return {**os.environ, "FUNDOS_BUILD_DIR": str(build), "ASAN_OPTIONS": "detect_leaks=0"}
+    with killed_at_exit() as started:
+        yield started
 
 
 def agents(build: Path, which: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -141,26 +109,6 @@ def serve(processes: list[Started], build: Path, folder: Path, data: Path, udp: 
                      env_of(build), folder, "serve")
     processes.append(server)
     return server
-
-
-def journal_records(build: Path, run_dir: Path) -> list[str]:
-    done = subprocess.run([str(build / "fund" / "fund"), "journal", str(run_dir / "journal.fj")],
-                          capture_output=True, text=True, check=True, timeout=60)
-    return [line.split(None, 1)[1] for line in done.stdout.splitlines()]
-
-
-def check_replay(build: Path, run_dir: Path, out: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "fundos.cli", "replay", "--run-dir", str(run_dir), "--out", str(out)],
-                          check=False, capture_output=True, text=True, env=env_of(build), timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["event"] == "replayed"
-    for name in OUTPUTS:
-        assert filecmp.cmp(run_dir / name, out / name, shallow=False), f"{name} differs after the replay"
-
-
-def report(run_dir: Path) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads((run_dir / "report.json").read_text())
-    return result
 
 
 def test_a_paper_session_trades_and_replays_from_its_journal(build: Path, data: Path, tmp_path: Path,

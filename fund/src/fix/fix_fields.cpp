@@ -43,7 +43,13 @@ std::optional<std::int64_t> integer(const FIX::FieldMap& map, int tag) {
     return out;
 }
 
-void set(FIX::FieldMap& map, int tag, std::string_view value) { map.setField(tag, std::string(value)); }
+void set(FIX::FieldMap& map, int tag, std::string_view value) {
+    // "1=" is no FIX value (the peer rejects the message: tag specified without a value): an
+    // empty text, e.g. no Account, leaves the field out.
+    if (!value.empty()) {
+        map.setField(tag, std::string(value));
+    }
+}
 
 void set_char(FIX::FieldMap& map, int tag, char value) { map.setField(tag, std::string(1, value)); }
 

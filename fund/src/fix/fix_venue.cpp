@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "fix_fields.hpp"
 #include "fundos/concurrent/spsc_queue.hpp"
@@ -70,7 +71,27 @@ struct FixVenue::Impl final : FIX::Application {
         say("fix: logged out");
     }
     void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
-    void toApp(FIX::Message&, const FIX::SessionID&) override {}
+    void toApp(FIX::Message& message, const FIX::SessionID&) override {
+        // A resend (PossDupFlag=Y) of a NewOrderSingle this process does not know (another process
+        // of the Fund sent it, before a restart) is not sent again: a venue asking for it lost it,
+        // and an old order must not start working now. QuickFIX sends a gap fill instead, and the
+        // Fund's start-up reconciliation finds the order unknown to the venue. Within one process
+        // (a reconnect) the resend is what the session needs, and goes out.
+        if (f::character(message.getHeader(), f::kPossDupFlag) != 'Y' || f::msg_type(message) != "D") {
+            return;
+        }
+        const std::string cl = f::text(message, f::kClOrdID);
+        const std::optional<ClOrdIdParts> parts = parse_cl_ord_id(cl);
+        bool known = false;
+        {
+            const std::lock_guard lock(tracker_mutex);
+            known = parts && parts->run == config.run_token && tracker.find(parts->parent_id) != nullptr;
+        }
+        if (!known) {
+            say("fix: a resend of NewOrderSingle " + cl + " from before a restart: not sent again (gap fill)");
+            throw FIX::DoNotSend();
+        }
+    }
     void fromAdmin(const FIX::Message&, const FIX::SessionID&) override {}
     void fromApp(const FIX::Message& message, const FIX::SessionID&) override {
         // Nothing may escape into QuickFIX: a malformed report is logged and dropped.

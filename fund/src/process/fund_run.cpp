@@ -26,6 +26,10 @@
 #include "fundos/process/control_server.hpp"
 #include "fundos/process/live_feed.hpp"
 #include "fundos/process/market_feed.hpp"
+#include "fundos/process/replay_run.hpp"
+#include "fundos/process/start_reconciliation.hpp"
+#include "fundos/process/venue_link.hpp"
+#include "fundos/process/venue_summary.hpp"
 #include "fundos/runtime/config_json.hpp"
 #include "fundos/runtime/config_reload.hpp"
 #include "fundos/runtime/config_source.hpp"
@@ -140,6 +144,13 @@ public:
         }
         journal_.append(type, payload);
     }
+    void venue(const venue::VenueCommand& command) override {
+        // Write-ahead: held until the step that made it is committed (run_step). A replay's
+        // commands were sent before the crash, or never: reconciliation tells which.
+        if (replay_check_ == nullptr && venue_) {
+            venue_->hold(command);
+        }
+    }
     void equity(std::span<const engine::EquityPoint> fund_then_agents) override {
         // Replayed steps too (resume): the recorder starts empty in every process, so a resumed
         // run's equity.csv and report.json cover the whole run, as an uninterrupted one's.
@@ -195,6 +206,7 @@ private:
     int catch_up_config(const engine::FundConfig& source);
     bool wait_for_agents();
     int start_live();
+    int start_venue();
     int start_serving();
     [[nodiscard]] std::span<const marketdata::InstrumentRecord> instrument_table() const noexcept {
         return live_mode_ ? std::span<const marketdata::InstrumentRecord>(live_table_)
@@ -203,6 +215,9 @@ private:
     int run_live();
     bool pump_live();
     bool take_intents();
+    void take_venue_events();
+    void commit_and_send();
+    void settle_venue();
     void run_step(abi::Timestamp clock);
     void publish_snapshot(abi::Timestamp clock);
     void hand_over_answers();
@@ -229,6 +244,11 @@ private:
     LiveFeed live_;
     std::vector<marketdata::InstrumentRecord> live_table_;  ///< config order: what kRunStart records
     std::vector<std::pair<std::uint32_t, bool>> feed_changes_;  ///< (config id, tripped), for the next boundary
+    std::uint64_t last_received_ns_ = 0;  ///< receive time of the last event applied (latency only)
+    // Production: the venue (write-ahead, refusals, FIX session) and, on --resume, what the
+    // journal's venue records say beyond the engine's view (start-up reconciliation).
+    std::optional<VenueLink> venue_;
+    JournalVenueFacts venue_facts_;
     bool market_moved_ = false;   ///< events applied since the last step
     bool session_ended_ = false;  ///< the feed's session ended
     std::optional<engine::Engine> engine_;
@@ -282,11 +302,6 @@ int FundRun::start() {
     const fs::path journal_path = run_dir_ / "journal.fj";
     if (const int rc = check_run_dir(journal_path); rc != 0) {
         return rc;
-    }
-    if (config_.mode == abi::Mode::PRODUCTION) {
-        std::fprintf(stderr, "fund: %s: mode: production mode: not wired yet (fund check-config accepts it; "
-                             "run \"paper\" for a live feed with simulated fills)\n", config_.source.c_str());
-        return 2;
     }
     live_mode_ = config_.mode != abi::Mode::SIMULATION;
     if (live_mode_) {
@@ -342,16 +357,21 @@ int FundRun::start() {
     return start_serving();
 }
 
-/// Paper (and, once wired, production) start-up: the feed's socket is opened before the run folder
-/// exists (a bad address is exit 2 and leaves nothing), then the Fund waits for the feed to define
-/// every configured symbol (simulation.start_timeout_ms) and builds the engine's instrument table
-/// from those definitions, in configuration order, with the configuration's tick and lot where it
-/// sets them: so kRunStart's rows are the whole table, and `fund replay` rebuilds it from them.
+/// Paper and production start-up: the feed's socket is opened before the run folder exists (a
+/// bad address is exit 2 and leaves nothing), then the Fund waits for the feed to define every
+/// configured symbol (simulation.start_timeout_ms) and builds the engine's instrument table from
+/// those definitions, in configuration order, with the configuration's tick and lot where it sets
+/// them: so kRunStart's rows are the whole table, and `fund replay` rebuilds it from them.
+/// Production then logs on to the venue and reconciles (start_venue) before the journal exists:
+/// a refused start leaves no journal. A production --resume rebuilds the engine from the journal
+/// (its table from kRunStart) and reconciles that with the venue.
 int FundRun::start_live() {
-    if (options_.resume) {
-        std::fprintf(stderr, "fund: %s: --resume: a %s run is not resumed live (its market data is gone); "
-                             "`fund replay --run-dir DIR` rebuilds its outputs from the journal\n",
-                     config_.source.c_str(), config_.mode == abi::Mode::PAPER ? "paper" : "production");
+    const bool production = config_.mode == abi::Mode::PRODUCTION;
+    if (options_.resume && !production) {
+        std::fprintf(stderr, "fund: %s: --resume: a paper run is not resumed live (its simulated fills would "
+                             "differ from what the market did meanwhile); `fund replay --run-dir DIR` rebuilds its "
+                             "outputs from the journal\n",
+                     config_.source.c_str());
         return 2;
     }
     if (marketdata::Status status = live_.open(config_.market_data); !status.ok()) {
@@ -366,6 +386,15 @@ int FundRun::start_live() {
     }
     run_dir_ = fs::absolute(run_dir_);
     live_.start();
+    if (options_.resume) {
+        if (const int rc = resume(run_dir_ / "journal.fj"); rc != 0) {
+            return rc;
+        }
+        if (const int rc = start_venue(); rc != 0) {
+            return rc;
+        }
+        return start_serving();
+    }
     const std::uint64_t deadline = transport::monotonic_ns() + config_.simulation.start_timeout_ms * 1000000ULL;
     for (;;) {
         const std::vector<marketdata::InstrumentRecord> defined = live_.instruments();
@@ -399,6 +428,11 @@ int FundRun::start_live() {
         const struct timespec pause {0, 10'000'000};
         ::nanosleep(&pause, nullptr);
     }
+    if (production) {
+        if (const int rc = start_venue(); rc != 0) {
+            return rc;
+        }
+    }
     if (const runtime::Status status = journal_.create((run_dir_ / "journal.fj").string()); !status.ok()) {
         std::fprintf(stderr, "fund: %s\n", status.message().c_str());
         return 1;
@@ -411,6 +445,69 @@ int FundRun::start_live() {
         return 1;
     }
     return start_serving();
+}
+
+/// Production: log on to the venue (simulation.start_timeout_ms bounds the logon and the venue's
+/// answer), ask it what it holds, and compare that with what the journal holds (a fresh start: nothing
+/// working, flat; --resume: the replayed engine). RUN/reconciliation.json says what was found. The
+/// explained differences are applied as venue events (journaled, committed) before the first
+/// step; one it cannot explain refuses the run (exit 1) before anything is sent.
+int FundRun::start_venue() {
+    const std::uint64_t timeout_ms = config_.simulation.start_timeout_ms;
+    venue_.emplace();
+    if (const std::string error = venue_->open(config_, run_dir_, options_.resume, timeout_ms); !error.empty()) {
+        std::fprintf(stderr, "fund: %s: execution.venue: %s\n", config_.source.c_str(), error.c_str());
+        return 1;
+    }
+    const bool resumed = engine_.has_value();
+    const venue::FundView fund =
+        resumed ? fund_view(engine_->venue_view(), venue_facts_, config_) : flat_fund_view(config_);
+    std::vector<std::uint64_t> ask_about;
+    for (const venue::FundParent& parent : fund.parents) {
+        ask_about.push_back(parent.parent_id);
+    }
+    venue::VenueSnapshot held;
+    std::string error;
+    if (!venue_->fix().snapshot(ask_about, held, timeout_ms, error)) {
+        std::fprintf(stderr, "fund: reconciliation with the venue at %s: %s; refusing to trade\n",
+                     venue_->address().c_str(), error.c_str());
+        return 1;
+    }
+    const venue::Reconciliation result = venue::reconcile(fund, held);
+    const fs::path written = run_dir_ / "reconciliation.json";
+    const json document = reconciliation_json(resumed ? "resume" : "start", venue_->run_token(), fund, held, result);
+    if (const runtime::Status status = runtime::write_file_atomic(written.string(), document.dump(2) + "\n");
+        !status.ok()) {
+        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+        return 1;
+    }
+    for (const std::string& line : result.explained) {
+        std::fprintf(stderr, "fund: reconciliation: %s\n", line.c_str());
+    }
+    if (!result.ok()) {
+        std::fprintf(stderr, "fund: reconciliation with the venue at %s: %zu difference(s) the journal cannot "
+                             "explain; refusing to trade (both views in %s):\n",
+                     venue_->address().c_str(), result.mismatches.size(), written.c_str());
+        for (const std::string& line : result.mismatches) {
+            std::fprintf(stderr, "  - %s\n", line.c_str());
+        }
+        venue_->close();
+        return 1;
+    }
+    std::fprintf(stderr, "fund: reconciliation with the venue at %s: %s (%zu working order(s), %zu recovered "
+                         "event(s))\n",
+                 venue_->address().c_str(), result.recovered.empty() ? "in agreement" : "explained",
+                 fund.parents.size(), result.recovered.size());
+    for (const venue::VenueEvent& event : result.recovered) {
+        engine_->venue_event(event);  // before the first step: journaled, then committed at once
+    }
+    if (!result.recovered.empty()) {
+        if (const runtime::Status status = journal_.commit(); !status.ok()) {
+            std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /// Both kinds of run, once the engine exists: the transport, the control socket, the reloader,
@@ -570,6 +667,16 @@ int FundRun::resume(const fs::path& journal_path) {
         std::fprintf(stderr, "fund: --resume: %s: does not begin with a run_start record\n", path.c_str());
         return 2;
     }
+    if (live_mode_) {
+        // The feed's instrument ids may have changed since; the engine's table is the journal's.
+        engine::RunStartRecord start{};
+        if (records.empty() || records.front().payload.size() != sizeof start) {
+            std::fprintf(stderr, "fund: --resume: %s: no run_start record to take the instruments from\n", path.c_str());
+            return 2;
+        }
+        std::memcpy(static_cast<void*>(&start), records.front().payload.data(), sizeof start);
+        live_table_ = live_instrument_table(start);
+    }
 
     // The engine starts from the configuration the run started with (DIR/config.json), then
     // the journal's changes replay onto it; what the source holds beyond them is applied anew.
@@ -578,9 +685,14 @@ int FundRun::resume(const fs::path& journal_path) {
         return rc;
     }
     engine::ReplayPosition at;
-    const std::string error = replay(records, committed, at);
+    // A Fund killed before its first commit leaves only the journal's header: nothing to replay
+    // or check; the run starts over (below, as for a journal with no committed step).
+    const std::string error = records.empty() ? std::string() : replay(records, committed, at);
     note_refused_ids(std::span(records).first(committed));
     note_config_changes(std::span(records).first(committed));
+    if (config_.mode == abi::Mode::PRODUCTION) {
+        venue_facts_ = collect_venue_facts(std::span(records).first(committed));
+    }
     reader.close();  // the records' payloads are gone from here on
     if (!error.empty()) {
         std::fprintf(stderr, "fund: --resume: %s: %s\n", path.c_str(), error.c_str());
@@ -629,7 +741,9 @@ std::string FundRun::replay(std::span<const engine::JournalEntry> records, std::
     engine::ReplayOutputCheck check(records);
     replay_check_ = &check;
     engine_.emplace(config_, instrument_table(), *this);
-    FeedEvents market(feed_);
+    FeedEvents from_files(feed_);
+    NoMarketEvents none;  // live: the events are in the journal (kMarketEvent)
+    engine::MarketEvents& market = live_mode_ ? static_cast<engine::MarketEvents&>(none) : from_files;
     std::string error = check.ok() ? engine::replay_journal(*engine_, records.first(committed), market, at) : "";
     if (error.empty() && !check.ok()) {
         error = check.error();
@@ -756,6 +870,11 @@ bool FundRun::wait_for_agents() {
 }
 
 void FundRun::run_step(abi::Timestamp clock) {
+    // Production: what the venue did since the last boundary (and the refusals of failed sends),
+    // before anything else of this boundary: journaled by the engine as inputs.
+    if (venue_) {
+        take_venue_events();
+    }
     // An operator's kill switch is committed with its step at once, never batched (see below).
     const bool operator_action = !kill_switches_.empty();
     for (const KillSwitchRequest& request : kill_switches_) {
@@ -800,13 +919,85 @@ void FundRun::run_step(abi::Timestamp clock) {
     // cost more than a step. In simulation nothing leaves the process before its step is in the
     // journal's buffer, so a kill -9 loses only steps that --resume redoes from the market data.
     // A live step's inputs exist nowhere else: each is committed at once (a few per second).
-    if (live_mode_ || journal_.pending_bytes() >= kJournalBatchBytes || operator_action || reconfigured) {
+    if (live_mode_) {
+        commit_and_send();
+    } else if (journal_.pending_bytes() >= kJournalBatchBytes || operator_action || reconfigured) {
         if (const runtime::Status status = journal_.commit(); !status.ok()) {
             std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
             g_stop_signal = SIGTERM;  // cannot record what happens: stop at once, cleanly
         }
     }
     ++steps_;
+}
+
+/// Live: commit what the journal holds; then (production) send the venue the commands it names.
+/// A commit that fails sends nothing (write-ahead) and stops the run.
+void FundRun::commit_and_send() {
+    if (const runtime::Status status = journal_.commit(); !status.ok()) {
+        std::fprintf(stderr, "fund: journal: %s\n", status.message().c_str());
+        g_stop_signal = SIGTERM;  // cannot record what happens: stop at once, cleanly
+        return;
+    }
+    if (venue_) {
+        venue_->send_held(last_received_ns_);
+    }
+}
+
+/// The venue's events waiting at a boundary, to the engine in the order they came (bounded: the
+/// rest wait for the next boundary).
+void FundRun::take_venue_events() {
+    constexpr int kMaxEvents = 4096;
+    venue::VenueEvent event;
+    for (int n = 0; n < kMaxEvents && venue_->next(event); ++n) {
+        engine_->venue_event(event);
+    }
+}
+
+/// Production shutdown, after engine finish(): the shutdown's cancels are committed and sent,
+/// then the venue's answers (and any late fill) are applied, journaled after kRunEnd, until no
+/// parent is working or kSettleNs of wall clock passed. An order the venue answered a cancel
+/// with a reject for works again and nobody else asks: every second without progress, each
+/// order still working at the venue is asked to cancel once more (FixVenue::cancel_all; the
+/// venue's answers come back through the journal as any other).
+void FundRun::settle_venue() {
+    constexpr std::uint64_t kSettleNs = 10'000'000'000ULL;
+    constexpr std::uint64_t kRetryNs = 1'000'000'000ULL;
+    commit_and_send();
+    const std::uint64_t start = transport::monotonic_ns();
+    std::uint64_t last_progress = start;
+    std::size_t working = engine_->venue_view().parents.size();
+    while (working != 0) {
+        const std::uint64_t now = transport::monotonic_ns();
+        if (now - start >= kSettleNs) {
+            std::string ids;
+            for (const engine::VenueParentView& p : engine_->venue_view().parents) {
+                ids += (ids.empty() ? "" : ", ") + std::to_string(p.parent_id);
+            }
+            std::fprintf(stderr, "fund: shutdown: the venue at %s has not confirmed %zu parent order(s) done after "
+                                 "%llu s: %s (report.json: venue.unconfirmed_parents)\n",
+                         venue_->address().c_str(), working, static_cast<unsigned long long>(kSettleNs / 1'000'000'000ULL),
+                         ids.c_str());
+            return;
+        }
+        venue::VenueEvent event;
+        bool any = false;
+        while (venue_->next(event)) {
+            engine_->venue_event(event);
+            any = true;
+        }
+        if (any) {
+            commit_and_send();
+            working = engine_->venue_view().parents.size();
+            last_progress = now;
+            continue;
+        }
+        if (now - last_progress >= kRetryNs && venue_->fix().connected()) {
+            (void)venue_->fix().cancel_all();
+            last_progress = now;
+        }
+        const struct timespec nap {0, 2'000'000};
+        ::nanosleep(&nap, nullptr);
+    }
 }
 
 /// The snapshot of the step (FundState, each agent's book and trading state), published with the
@@ -1035,7 +1226,7 @@ json FundRun::status_json() {
             halted += (halted.empty() ? "" : ",") + config_.instruments[row].symbol;
         }
     }
-    return {{"ok", true},
+    json result = {{"ok", true},
             {"name", config_.name},
             {"step", steps_},
             {"events", events_},
@@ -1046,6 +1237,16 @@ json FundRun::status_json() {
             {"halted_instruments", halted},
             {"config", config_status()},
             {"agents", agents}};
+    if (venue_) {  // production: the FIX session and the parents the engine holds as working there
+        const engine::VenueView view = engine_->venue_view();
+        result["venue"] = {{"address", venue_->address()},
+                           {"connected", venue_->fix().connected()},
+                           {"logons", venue_->fix().logons()},
+                           {"working_parents", view.parents.size()},
+                           {"acknowledged_parents", std::count_if(view.parents.begin(), view.parents.end(),
+                                                                  [](const auto& p) { return p.accepted; })}};
+    }
+    return result;
 }
 
 std::string hex_hash(std::uint64_t h) {
@@ -1198,7 +1399,11 @@ json FundRun::handle_control(const json& request) {
 int FundRun::finish(const char* why) {
     reloader_.stop();  // a re-read not applied by now is not: the run is over
     engine_->finish(why);
-    (void)journal_.commit();
+    if (venue_) {
+        settle_venue();
+    } else {
+        (void)journal_.commit();
+    }
     runtime::RunFacts facts;
     facts.steps = steps_;
     facts.events = events_;
@@ -1211,6 +1416,19 @@ int FundRun::finish(const char* why) {
     runtime::Status written = equity_.finish();
     if (written.ok()) {
         written = runtime::write_run_outputs(run_dir_.string(), config_, facts, *engine_, equity_.summary());
+    }
+    if (written.ok() && venue_) {
+        written = add_venue_summary(run_dir_.string(), *engine_);
+    }
+    if (venue_) {
+        // Wall-clock figures: their own file, never the journal or report.json.
+        const json latency = venue_->latency().summary("market data received to NewOrderSingle on the wire");
+        if (const runtime::Status status =
+                runtime::write_file_atomic((run_dir_ / "latency.json").string(), latency.dump(2) + "\n");
+            !status.ok() && written.ok()) {
+            written = status;
+        }
+        venue_->close();
     }
     transport_.stop();
     control_.close();
@@ -1294,7 +1512,7 @@ int FundRun::run() {
     return finish(why);
 }
 
-/// The live loop (paper; production once wired): events are applied as they arrive, intents are
+/// The live loop (paper and production): events are applied as they arrive, intents are
 /// taken as they arrive, and a step (the boundary where the taken intents reach the engine, then
 /// a snapshot) comes every market_data.publish_interval of wall clock when the market moved, and
 /// at least every heartbeat_interval. Wall clock decides only when a step happens; what each step
@@ -1370,6 +1588,7 @@ bool FundRun::pump_live() {
                 if (events_++ == 0) {
                     first_time_ = event.time;
                 }
+                last_received_ns_ = item->received_ns;
                 last_event_time_ = event.time;
                 clock_ = std::max(clock_, event.time);
                 market_moved_ = true;

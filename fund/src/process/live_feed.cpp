@@ -65,6 +65,7 @@ void LiveFeed::run() noexcept {
                 if (!receiver_.next(held.event)) {
                     break;
                 }
+                held.received_ns = now;
                 holding = true;
             }
             if (!push(held)) {
@@ -96,6 +97,7 @@ void LiveFeed::run() noexcept {
             } else {
                 held.kind = LiveItem::Kind::kEvent;
                 held.event = spare;
+                held.received_ns = now;
                 holding = true;
             }
         }

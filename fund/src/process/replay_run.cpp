@@ -1,5 +1,6 @@
 #include "fundos/process/replay_run.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "fundos/engine/journal_records.hpp"
 #include "fundos/engine/journal_replay.hpp"
 #include "fundos/process/market_feed.hpp"
+#include "fundos/process/venue_summary.hpp"
 #include "fundos/runtime/config_json.hpp"
 #include "fundos/runtime/equity_recorder.hpp"
 #include "fundos/runtime/journal.hpp"
@@ -37,15 +39,14 @@ public:
     runtime::EquityRecorder equity_rows;
 };
 
-/// Market events no replay asks for: a live run's are in its kMarketEvent records.
-class NoMarketData final : public engine::MarketEvents {
-public:
-    bool event(std::uint64_t, marketdata::EventRecord&) noexcept override { return false; }
-};
+int fail(const std::string& message, int status = 2) {
+    std::fprintf(stderr, "fund: replay: %s\n", message.c_str());
+    return status;
+}
 
-/// A live run's instrument table, from its kRunStart rows: the Fund built the table it gave the
-/// engine from exactly these fields (FundRun::start_live), so the rebuilt one hashes the same.
-std::vector<marketdata::InstrumentRecord> table_of(const engine::RunStartRecord& start) {
+}  // namespace
+
+std::vector<marketdata::InstrumentRecord> live_instrument_table(const engine::RunStartRecord& start) {
     std::vector<marketdata::InstrumentRecord> table;
     for (std::size_t i = 0; i < start.instrument_count && i < abi::MAX_INSTRUMENTS; ++i) {
         const engine::RunStartInstrument& row = start.instruments[i];
@@ -58,13 +59,6 @@ std::vector<marketdata::InstrumentRecord> table_of(const engine::RunStartRecord&
     }
     return table;
 }
-
-int fail(const std::string& message, int status = 2) {
-    std::fprintf(stderr, "fund: replay: %s\n", message.c_str());
-    return status;
-}
-
-}  // namespace
 
 int replay_run(const ReplayOptions& options) {
     const fs::path run_dir(options.run_dir);
@@ -93,13 +87,17 @@ int replay_run(const ReplayOptions& options) {
         return fail(journal_path + ": does not begin with a run_start record");
     }
     std::memcpy(static_cast<void*>(&start), records.front().payload.data(), sizeof start);
-    if (records.back().type != engine::RecordType::kRunEnd) {
+    // kRunEnd is the last record, but for the venue's answers that came after it (production).
+    const auto run_end = std::find_if(records.rbegin(), records.rend(), [](const engine::JournalEntry& e) {
+        return e.type == engine::RecordType::kRunEnd;
+    });
+    if (run_end == records.rend()) {
         return fail(journal_path + ": the run did not finish (no run_end record); `fund run --resume` finishes a "
-                                   "simulation, a live run's journal ends where it was killed");
+                                   "simulation or a production run, a paper run's journal ends where it was killed");
     }
     engine::RunEndRecord end{};
-    if (records.back().payload.size() == sizeof end) {
-        std::memcpy(static_cast<void*>(&end), records.back().payload.data(), sizeof end);
+    if (run_end->payload.size() == sizeof end) {
+        std::memcpy(static_cast<void*>(&end), run_end->payload.data(), sizeof end);
     }
 
     // Simulation: the events are re-read from the .fmd files the configuration names (their
@@ -108,7 +106,7 @@ int replay_run(const ReplayOptions& options) {
     MarketFeed feed;
     std::vector<marketdata::InstrumentRecord> table;
     if (live) {
-        table = table_of(start);
+        table = live_instrument_table(start);
     } else {
         if (marketdata::Status status = feed.open(config.simulation.data_files); !status.ok()) {
             return fail(status.message());
@@ -126,7 +124,7 @@ int replay_run(const ReplayOptions& options) {
     std::optional<engine::Engine> engine;
     engine.emplace(config, std::span<const marketdata::InstrumentRecord>(table), sink);  // as FundRun builds it
     engine::ReplayPosition at;
-    NoMarketData none;
+    NoMarketEvents none;
     std::optional<FeedEvents> from_files;
     if (!live) {
         from_files.emplace(feed);
@@ -153,6 +151,9 @@ int replay_run(const ReplayOptions& options) {
     runtime::Status written = sink.equity_rows.finish();
     if (written.ok()) {
         written = runtime::write_run_outputs(out_dir.string(), config, facts, *engine, sink.equity_rows.summary());
+    }
+    if (written.ok() && config.mode == abi::Mode::PRODUCTION) {
+        written = add_venue_summary(out_dir.string(), *engine);
     }
     if (!written.ok()) {
         return fail(written.message(), 1);

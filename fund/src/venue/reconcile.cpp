@@ -86,6 +86,20 @@ Reconciliation reconcile(const FundView& fund, const VenueSnapshot& venue) {
         const FundParent& p = *parent;
         const auto found = by_parent.find(id);
         if (found == by_parent.end() || !found->second->known) {
+            if (!p.accepted && p.cum == 0) {
+                // Committed, never sent: the Fund stopped between its journal commit and the send
+                // (write-ahead), so nothing of it reached the market.
+                VenueEvent rejected{};
+                rejected.kind = VenueEvent::Kind::kRejected;
+                rejected.parent_id = p.parent_id;
+                copy_text(rejected.exec_id, "reconcile-" + std::to_string(p.parent_id) + "-" +
+                                                std::to_string(static_cast<int>(VenueEvent::Kind::kRejected)));
+                copy_text(rejected.text, "never reached the venue (the Fund stopped before sending it)");
+                out.recovered.push_back(rejected);
+                out.explained.push_back(describe(p) + ": never acknowledged, and unknown to the venue: it was "
+                                        "journaled but not sent before the Fund stopped; rejected");
+                continue;
+            }
             out.mismatches.push_back(describe(p) + " is working in the journal; the venue does not know it");
             continue;
         }

@@ -156,11 +156,13 @@ int main(void) {
     shrinking_counts_leave_no_stale_rows(agent, &fund);
     writer_args args = {.fund = &fund, .published = fundos_snapshot_latest(agent), .pause_ns = 0};
     atomic_init(&args.stop, 0);
+    /* Read before the writer starts: the writer thread updates args.published as it publishes. */
+    const uint64_t before = args.published;
     pthread_t thread;
     FAKE_FUND_CHECK(pthread_create(&thread, NULL, writer, &args) == 0);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    uint64_t reads = 0, last = 0, distinct = 0, before = args.published;
+    uint64_t reads = 0, last = 0, distinct = 0;
     while (seconds_since(&start) < 1.0) {
         int rc = fundos_read_snapshot(agent, &copy);
         if (rc == FUNDOS_E_AGAIN) {

@@ -4,7 +4,11 @@
 // they arrive, intents are taken as they arrive, and a step comes every publish interval of wall
 // clock when the market moved (at least every heartbeat interval), its clock the feed's latest
 // exchange time; every event and feed-status change is journaled (docs/FUND.md, "The live loop").
-// Mode "production" is refused ("not wired yet").
+// A production run (mode "production") is a paper run whose fills come from a FIX venue: the engine
+// in venue mode, its commands sent through a VenueLink (venue_link.hpp) once the step that made
+// them is committed, the venue's events handed to the engine at each boundary, a start-up
+// reconciliation (start_reconciliation.hpp) on a fresh start and on --resume, and a shutdown that
+// waits (boundedly) for the venue to confirm every cancel (docs/FUND.md, "Production mode").
 //
 //   start-up   load and check the configuration; open the market data (MarketFeed); create the
 //              run folder, the journal, the shared-memory transport and the control socket;

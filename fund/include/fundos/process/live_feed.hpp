@@ -29,6 +29,9 @@ struct LiveItem {
     Kind kind = Kind::kEvent;
     bool tripped = false;        ///< kStatus: the stale guard should hold for the instrument
     std::uint32_t md_id = 0;     ///< kStatus: the feed's instrument id
+    /// kEvent: when the thread read it off the socket (monotonic ns; the poll that received it).
+    /// Wall clock for latency figures only: it never reaches the engine or the journal.
+    std::uint64_t received_ns = 0;
     marketdata::EventRecord event{};  ///< kEvent
 };
 

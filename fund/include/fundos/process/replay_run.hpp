@@ -4,12 +4,31 @@
 // the feed's status changes), so replaying DIR/journal.fj into a fresh engine built from
 // DIR/config.json gives the run's report.json, fills.csv and equity.csv again, byte for byte; and
 // every record the engine writes meanwhile must be the journal's (engine/journal_replay.hpp).
+// A production journal goes on after kRunEnd: the venue's answers to the shutdown's cancels (and
+// any late fill) are journaled as they come, and replayed too.
 // It is how a paper session, whose market data existed only on the wire, is checked and audited.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
+
+#include "fundos/engine/journal_records.hpp"
+#include "fundos/engine/journal_replay.hpp"
+#include "fundos/marketdata/fmd_format.hpp"
 
 namespace fundos::process {
+
+/// A live run's instrument table, from its kRunStart rows: the Fund built the table it gave the
+/// engine from exactly these fields (FundRun::start_live), so the rebuilt one hashes the same
+/// (`fund replay`, and `fund run --resume` in production).
+[[nodiscard]] std::vector<marketdata::InstrumentRecord> live_instrument_table(const engine::RunStartRecord& start);
+
+/// The market events a live journal's replay asks for: none (its kMarketEvent records hold them).
+class NoMarketEvents final : public engine::MarketEvents {
+public:
+    bool event(std::uint64_t, marketdata::EventRecord&) noexcept override { return false; }
+};
 
 struct ReplayOptions {
     std::string run_dir;  ///< holds journal.fj and config.json

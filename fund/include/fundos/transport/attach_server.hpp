@@ -181,6 +181,10 @@ private:
     void refuse(Pending& pending, const AttachDecision& decision, const abi::AttachRequest* request,
                 AttachHandler& handler) noexcept;
     void drain_live(std::uint16_t slot, AttachHandler& handler) noexcept;
+    /// The peer of `slot` is gone: close its socket and tell the handler.
+    void hang_up(std::uint16_t slot, AttachHandler& handler) noexcept;
+    /// Hang up every live socket whose peer is gone now; true if any was.
+    bool reap_hung_up(AttachHandler& handler) noexcept;
 
     UniqueFd listen_;
     std::string socket_path_;

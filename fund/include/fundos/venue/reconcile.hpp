@@ -14,9 +14,11 @@
 //   the venue no longer works a parent the journal holds working    a recovered kCanceled (after
 //     (filled or canceled meanwhile)                                 any recovered fill)
 //   a reduce the Fund asked for took effect (qty = the target)      a recovered kReplaced
+//   the venue does not know a parent it never acknowledged          a recovered kRejected: the
+//     (the Fund stopped between the commit and the send)             order never left the Fund
 //
 // Everything else is a mismatch the Fund cannot explain, and each is a line of the report:
-// a parent the venue does not know; fewer fills at the venue than in the journal; a working
+// a parent the venue does not know although it acknowledged it; fewer fills at the venue than in the journal; a working
 // order the journal does not hold as working (not the Fund's, or finished in the journal);
 // a different side, symbol or quantity; and, after the recovered fills, a position per symbol
 // that differs from the venue's.
@@ -41,6 +43,7 @@ struct FundParent {
     abi::Price avg_price = 0;       ///< average price of those fills (0 when none)
     abi::Quantity replace_qty = 0;  ///< a reduce asked for and not yet confirmed: the new total; 0: none
     bool cancel_pending = false;    ///< a cancel asked for and not yet confirmed
+    bool accepted = false;          ///< the venue acknowledged it (or filled some of it), per the journal
 };
 
 /// The journal's side of the comparison: working parents and the fund's position per symbol.
