@@ -197,10 +197,19 @@ def test_a_spec_without_messages_serializes_as_before() -> None:
     assert not {"wire", "messages", "wire_hash"} & set(spec_to_dict(plain))
 
 
-def test_the_released_locks_read_back_without_messages() -> None:
-    for lock in sorted((ROOT / "schema" / "history").glob("abi-*.lock.json")):
+def test_the_released_locks_read_back_with_the_messages_of_their_release() -> None:
+    """1.0 and 1.1 came before the wire messages; 1.2, their first release, holds the spec's."""
+    current = load_spec_text((ROOT / "schema" / "abi.yaml").read_text(encoding="utf-8"), ROOT / "schema" / "abi.yaml")
+    locks = sorted((ROOT / "schema" / "history").glob("abi-*.lock.json"))
+    assert [lock.name for lock in locks][:3] == ["abi-1.0.lock.json", "abi-1.1.lock.json", "abi-1.2.lock.json"]
+    for lock in locks:
         spec = spec_from_lock(json.loads(lock.read_text(encoding="utf-8")))
-        assert spec.messages == () and spec.wire is None, lock
+        if lock.name in ("abi-1.0.lock.json", "abi-1.1.lock.json"):
+            assert spec.messages == () and spec.wire is None, lock
+        else:
+            assert spec.wire is not None and spec.messages, lock
+    released, now = json.loads(locks[2].read_text(encoding="utf-8")), lock_to_dict(current)
+    assert released["ir"]["wire_hash"] == now["ir"]["wire_hash"] and released["ir"]["messages"] == now["ir"]["messages"]
 
 
 def test_a_tampered_or_partial_wire_section_is_refused() -> None:
