@@ -66,6 +66,14 @@ def killed_at_exit() -> Iterator[list[Started]]:
             item.process.wait(timeout=10)
 
 
+def synth_session(build: Path, folder: Path, symbols: int, seed: int) -> Path:
+    """One session of synthetic one-minute bars and quotes (780 events per symbol), as an .fmd."""
+    path = folder / "synth.fmd"
+    subprocess.run([str(build / "fund" / "fundos-data"), "synth", "--out", str(path), "--symbols", str(symbols),
+                    "--days", "1", "--seed", str(seed)], check=True, capture_output=True, timeout=60)
+    return path
+
+
 def env_of(build: Path) -> dict[str, str]:
     return {**os.environ, "FUNDOS_BUILD_DIR": str(build), "ASAN_OPTIONS": "detect_leaks=0"}
 

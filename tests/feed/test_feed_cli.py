@@ -17,7 +17,7 @@ import pytest
 from feed_fmd import final_state, read
 from fund_build import build_dir
 from fundos_abi import FEED_MAGIC, SnapshotStatus, wire
-from live_harness import Started, killed_at_exit
+from live_harness import Started, killed_at_exit, synth_session
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT_FIELDS = ("instrument_id", "tick_size", "lot_size", "quote_time", "bid", "ask", "bid_size", "ask_size",
@@ -38,10 +38,7 @@ def env(build: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def data(build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One session of synthetic minute bars and quotes for 3 symbols (2340 events)."""
-    path = tmp_path_factory.mktemp("feed") / "synth.fmd"
-    subprocess.run([str(build / "fund" / "fundos-data"), "synth", "--out", str(path), "--symbols", "3", "--days", "1",
-                    "--seed", "5"], check=True, capture_output=True, timeout=60)
-    return path
+    return synth_session(build, tmp_path_factory.mktemp("feed"), 3, 5)
 
 
 def fundos(*args: str) -> list[str]:

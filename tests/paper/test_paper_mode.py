@@ -28,7 +28,17 @@ from typing import Any
 
 import pytest
 from fund_build import build_dir
-from live_harness import ROOT, Started, check_replay, env_of, free_port, journal_records, killed_at_exit, report
+from live_harness import (
+    ROOT,
+    Started,
+    check_replay,
+    env_of,
+    free_port,
+    journal_records,
+    killed_at_exit,
+    report,
+    synth_session,
+)
 
 HERE = Path(__file__).resolve().parent
 SPEED = "3000x"
@@ -42,10 +52,7 @@ def build() -> Path:
 @pytest.fixture(scope="module")
 def data(build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One session of one-minute bars and quotes of 2 symbols (1560 events)."""
-    path = tmp_path_factory.mktemp("paper") / "synth.fmd"
-    subprocess.run([str(build / "fund" / "fundos-data"), "synth", "--out", str(path), "--symbols", "2", "--days", "1",
-                    "--seed", "1"], check=True, capture_output=True, timeout=60)
-    return path
+    return synth_session(build, tmp_path_factory.mktemp("paper"), 2, 1)
 
 
 @pytest.fixture
