@@ -206,6 +206,7 @@ private:
     int catch_up_config(const engine::FundConfig& source);
     bool wait_for_agents();
     int start_live();
+    int begin_new_run();
     int start_venue();
     int start_serving();
     [[nodiscard]] std::span<const marketdata::InstrumentRecord> instrument_table() const noexcept {
@@ -340,21 +341,29 @@ int FundRun::start() {
             return rc;
         }
     } else {
-        if (const runtime::Status status = journal_.create((run_dir_ / "journal.fj").string()); !status.ok()) {
-            std::fprintf(stderr, "fund: %s\n", status.message().c_str());
-            return 1;
-        }
-        engine_.emplace(config_, instrument_table(), *this);
-        // The configuration the run starts with: --resume rebuilds the engine from it and
-        // replays the journaled changes (the source may since hold changed values).
-        const std::string started = (run_dir_ / "config.json").string();
-        if (const runtime::Status status = runtime::write_file_atomic(started, runtime::config_to_json(config_));
-            !status.ok()) {
-            std::fprintf(stderr, "fund: %s\n", status.message().c_str());
-            return 1;
+        if (const int rc = begin_new_run(); rc != 0) {
+            return rc;
         }
     }
     return start_serving();
+}
+
+/// A run that is not resumed: its journal, its engine, and the configuration it starts with
+/// (RUN/config.json: --resume rebuilds the engine from it and replays the journaled changes; the
+/// source may since hold changed values).
+int FundRun::begin_new_run() {
+    if (const runtime::Status status = journal_.create((run_dir_ / "journal.fj").string()); !status.ok()) {
+        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+        return 1;
+    }
+    engine_.emplace(config_, instrument_table(), *this);
+    const std::string started = (run_dir_ / "config.json").string();
+    if (const runtime::Status status = runtime::write_file_atomic(started, runtime::config_to_json(config_));
+        !status.ok()) {
+        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
+        return 1;
+    }
+    return 0;
 }
 
 /// Paper and production start-up: the feed's socket is opened before the run folder exists (a
@@ -433,16 +442,8 @@ int FundRun::start_live() {
             return rc;
         }
     }
-    if (const runtime::Status status = journal_.create((run_dir_ / "journal.fj").string()); !status.ok()) {
-        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
-        return 1;
-    }
-    engine_.emplace(config_, instrument_table(), *this);
-    const std::string started = (run_dir_ / "config.json").string();
-    if (const runtime::Status status = runtime::write_file_atomic(started, runtime::config_to_json(config_));
-        !status.ok()) {
-        std::fprintf(stderr, "fund: %s\n", status.message().c_str());
-        return 1;
+    if (const int rc = begin_new_run(); rc != 0) {
+        return rc;
     }
     return start_serving();
 }
