@@ -24,7 +24,7 @@ help:
 	@echo "make lint   abigen lint + mypy + ruff, in .venv/"
 	@echo "make release  freeze schema/abi.yaml's layout into schema/history/abi-MAJOR.MINOR.lock.json"
 	@echo "make bench  abigen, transport round trip and Fund replay against NautilusTrader, backtrader, hftbacktest, iceoryx2, live latency in production; writes bench/RESULTS.md and bench/plots/"
-	@echo "make soak   the fault, abuse and load suite at full scale (tests/soak), ThreadSanitizer over all of ctest; writes docs/RELIABILITY.md"
+	@echo "make soak   the fault, abuse and load suite at full scale (tests/soak), all of ctest under ASan+UBSan and under TSan; writes docs/RELIABILITY.md"
 	@echo "make clean  remove build directories (keeps .venv/)"
 
 # The virtualenv: made once, reinstalled only when the package's or the tools' requirements change.
@@ -104,9 +104,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_live.py || status=1; \
 	exit $$status
 
-# Issue #9's suite at full scale: the tests/soak scenarios `make test` runs short (FUNDOS_SOAK=1
-# scales them: 1000 agent kills, 1 M fuzzed intents plus libFuzzer, 100 Fund kills, 32 agents),
-# every ctest under ThreadSanitizer, then docs/RELIABILITY.md from the run's summary. Each part
+# Issue #9's suite at full scale: every ctest in the Debug build (AddressSanitizer + UBSan) and
+# under ThreadSanitizer, the tests/soak scenarios `make test` runs short (FUNDOS_SOAK=1 scales
+# them: 1000 agent kills, 1 M fuzzed intents plus libFuzzer, 100 Fund kills, 32 agents for about a
+# minute, the bad-input corpus) against that Debug build, then docs/RELIABILITY.md from the run. Each part
 # runs even when an earlier one fails; the target fails at the end if any did. libFuzzer needs
 # clang and its runtime (apt-get install clang libclang-rt-14-dev). Counts: FUNDOS_SOAK_<NAME>.
 SOAK_BUILD := $(BUILD_DIR)/soak-debug
@@ -114,8 +115,9 @@ SOAK_TSAN := $(BUILD_DIR)/soak-tsan
 TSAN_FLAGS := -fsanitize=thread
 soak: $(STAMP)
 	@status=0; \
-	rm -f $(SOAK_TSAN)/tsan-junit.xml; \
-	cmake -S . -B $(SOAK_BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build $(SOAK_BUILD) -j$(JOBS) || status=1; \
+	rm -f $(SOAK_TSAN)/tsan-junit.xml $(SOAK_BUILD)/asan-junit.xml; \
+	cmake -S . -B $(SOAK_BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build $(SOAK_BUILD) -j$(JOBS) && \
+		ctest --test-dir $(SOAK_BUILD) --output-junit asan-junit.xml || status=1; \
 	cmake -S . -B $(SOAK_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFUNDOS_SANITIZE=OFF -DCMAKE_CXX_FLAGS=$(TSAN_FLAGS) \
 		-DCMAKE_C_FLAGS=$(TSAN_FLAGS) -DCMAKE_EXE_LINKER_FLAGS=$(TSAN_FLAGS) >/dev/null && \
 		cmake --build $(SOAK_TSAN) -j$(JOBS) && \
@@ -124,7 +126,7 @@ soak: $(STAMP)
 	FUNDOS_SOAK=1 FUNDOS_BUILD_DIR=$(SOAK_BUILD) ASAN_OPTIONS=detect_leaks=0 \
 		$(BIN)/pytest -W error -ra tests/soak || status=1; \
 	$(BIN)/python tests/soak/reliability.py --summary $(SOAK_BUILD)/soak/summary.json \
-		--tsan-junit $(SOAK_TSAN)/tsan-junit.xml || status=1; \
+		--asan-junit $(SOAK_BUILD)/asan-junit.xml --tsan-junit $(SOAK_TSAN)/tsan-junit.xml || status=1; \
 	exit $$status
 
 clean:

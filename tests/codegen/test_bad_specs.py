@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from abigen_cli import run_abigen, snapshot
 
 from abigen.diagnostics import Diagnostic, Location, SpecError
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
-Tree = Callable[[Path], dict[str, bytes | None]]
 
 BASE = """\
 # A small valid spec; each case below breaks one thing in it.
@@ -220,32 +220,31 @@ def diagnostics(stderr: str, spec: Path) -> list[re.Match[str]]:
     return parsed
 
 
-@pytest.fixture(scope="module")
-def pristine_out(tmp_path_factory: pytest.TempPathFactory, abigen: Runner) -> Path:
-    """An output folder generated from BASE, to copy into each test before the failing run."""
-    folder = tmp_path_factory.mktemp("pristine")
+def make_pristine(folder: Path) -> Path:
+    """An output folder generated from BASE in `folder`, to copy before each failing run."""
     (folder / "demo.yaml").write_text(BASE, encoding="utf-8")
-    result = abigen("generate", "--spec", folder / "demo.yaml", "--out", folder / "out")
+    result = run_abigen("generate", "--spec", folder / "demo.yaml", "--out", folder / "out")
     assert result.returncode == 0, result.stderr
     return folder / "out"
 
 
-def test_case_ids_are_unique() -> None:
-    assert len({case.id for case in CASES}) == len(CASES) >= 20
+@pytest.fixture(scope="module")
+def pristine_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_pristine(tmp_path_factory.mktemp("pristine"))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_spec_names_file_line_path_code_and_writes_nothing(
-    case: Bad, pristine_out: Path, tmp_path: Path, abigen: Runner, tree: Tree,
-) -> None:
-    spec = tmp_path / f"{case.id}.yaml"
+def refuse(case: Bad, folder: Path, pristine_out: Path) -> str:
+    """`abigen generate` of the case's spec (written in `folder`) over a copy of a good output
+    folder: exit 2, one FILE:LINE:COL diagnostic with the case's code, line, YAML path and phrases,
+    the summary line, no traceback, and not one file of `folder` changed. Returns the code."""
+    spec = folder / f"{case.id}.yaml"
     spec.write_text(case.text, encoding="utf-8")
-    out = tmp_path / "out"
+    out = folder / "out"
     shutil.copytree(pristine_out, out)
-    before = tree(tmp_path)
+    before = snapshot(folder)
     assert before["out/.abigen"] is not None and len(before) > 10
 
-    result = abigen("generate", "--spec", spec, "--out", out)
+    result = run_abigen("generate", "--spec", spec, "--out", out)
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -261,7 +260,17 @@ def test_bad_spec_names_file_line_path_code_and_writes_nothing(
     for phrase in case.expect:
         assert phrase.format(first=first) in rest, rest
     assert result.stderr.splitlines()[-1] == f"abigen: {spec}: 1 error; nothing was written"
-    assert tree(tmp_path) == before, "a failing generate changed files (or left a staging folder)"
+    assert snapshot(folder) == before, "a failing generate changed files (or left a staging folder)"
+    return case.code
+
+
+def test_case_ids_are_unique() -> None:
+    assert len({case.id for case in CASES}) == len(CASES) >= 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_spec_names_file_line_path_code_and_writes_nothing(case: Bad, pristine_out: Path, tmp_path: Path) -> None:
+    assert refuse(case, tmp_path, pristine_out) == case.code
 
 
 def test_lint_reports_the_same_diagnostic_as_generate(abigen: Runner, tmp_path: Path) -> None:

@@ -42,7 +42,8 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(_schema())
 
 
-def _corpus() -> list[tuple[str, str, str]]:
+def bad_config_corpus() -> list[tuple[str, str, str]]:
+    """(file, schema verdict, message fragment) of every bad configuration in expected.txt."""
     rows: list[tuple[str, str, str]] = []
     for line in (BAD / "expected.txt").read_text().splitlines():
         if not line or line.startswith("#"):
@@ -69,7 +70,7 @@ def test_schema_is_valid_2020_12() -> None:
 
 def test_there_are_examples_and_a_corpus() -> None:
     assert {p.name for p in EXAMPLES} >= {"demo.json", "lean-spy.json"}
-    assert len(_corpus()) >= 20
+    assert len(bad_config_corpus()) >= 20
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -77,7 +78,7 @@ def test_example_matches_schema(path: Path) -> None:
     assert _errors(json.loads(path.read_text())) == []
 
 
-@pytest.mark.parametrize("name,verdict,fragment", _corpus(), ids=lambda v: str(v))
+@pytest.mark.parametrize("name,verdict,fragment", bad_config_corpus(), ids=lambda v: str(v))
 def test_bad_config_schema_verdict(name: str, verdict: str, fragment: str) -> None:
     text = (BAD / name).read_text()
     if verdict == "syntax":

@@ -1,12 +1,12 @@
 """Write docs/RELIABILITY.md from a soak run's summary JSON (tests/soak/soak_harness.py).
 
-    python tests/soak/reliability.py [--summary FILE] [--tsan-junit FILE] [--out FILE]
+    python tests/soak/reliability.py [--summary FILE] [--asan-junit FILE] [--tsan-junit FILE] [--out FILE]
 
 --summary defaults to $FUNDOS_BUILD_DIR/soak/summary.json, --out to docs/RELIABILITY.md;
---tsan-junit is ctest's --output-junit of the ThreadSanitizer build (make soak), whose tests and
-failures (with the first ThreadSanitizer warning of each) the page lists. Every figure in the page
-comes from those files: nothing is typed by hand. Exit status 2 with one line naming the file
-when one is missing or malformed.
+--asan-junit and --tsan-junit are ctest's --output-junit of the AddressSanitizer + UBSan (Debug)
+and ThreadSanitizer builds (make soak), whose tests and failures (with the first sanitizer report
+of each) the page lists. Every figure in the page comes from those files: nothing is typed by
+hand. Exit status 2 with one line naming the file when one is missing or malformed.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import Any
 from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDER = ["agent_death", "hostile_agents", "fuzz", "load", "fund_death"]
+ORDER = ["agent_death", "hostile_agents", "fuzz", "load", "fund_death", "bad_input"]
 TITLES = {"agent_death": "Agent death", "hostile_agents": "Hostile agents", "fuzz": "Fuzzing the intent path",
-          "load": "Load", "fund_death": "Fund death"}
+          "load": "Load", "fund_death": "Fund death",
+          "bad_input": "Bad input corpus"}
 
 
 def render(summary: dict[str, Any], source: str) -> str:
@@ -30,7 +31,10 @@ def render(summary: dict[str, Any], source: str) -> str:
     mode = "make soak" if summary["soak"] else "make test (short scale)"
     out = ["# Reliability figures", "",
            f"Written by `tests/soak/reliability.py` from `{source}` (a run of the soak suite, `{mode}`);",
-           "do not edit by hand: run `make soak`, which rewrites it. The scale actually run:", "",
+           "do not edit by hand: run `make soak`, which rewrites it. The scenarios ran the Fund and tools built in",
+           (f"`{Path(summary.get('build_dir', '?')).name}` (`make soak`: Debug with AddressSanitizer and "
+           "UndefinedBehaviorSanitizer, so a memory error or undefined behaviour fails its scenario)."), "",
+           "The scale actually run:", "",
            "| count | value |", "| --- | --- |"]
     out += [f"| `{name}` | {value:,} |" for name, value in sorted(counts.items())]
     out += ["", ("| scenario | ran | Fund crashes | accepted intents | accepted lost | fills | fills lost or duplicated |"
@@ -65,17 +69,24 @@ def render(summary: dict[str, Any], source: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_tsan(junit: Path) -> str:
-    """The ThreadSanitizer section from ctest's JUnit file."""
+# The ctest runs `make soak` makes under a sanitizer: (option, section title, compiler flag).
+SANITIZED = [("asan_junit", "AddressSanitizer and UndefinedBehaviorSanitizer", "-fsanitize=address,undefined"),
+             ("tsan_junit", "ThreadSanitizer", "-fsanitize=thread")]
+
+
+def render_sanitized(title: str, flag: str, junit: Path) -> str:
+    """A sanitizer's section from ctest's JUnit file: counts, and each failure with the first
+    line its sanitizer reported."""
     cases = ElementTree.parse(junit).getroot().findall("testcase")
     failed = [c for c in cases if c.get("status") == "fail"]
-    out = ["", "## ThreadSanitizer", "",
-           (f"{len(cases)} ctest programs built with `-fsanitize=thread` and run (`{junit.name}`): "
+    out = ["", f"## {title}", "",
+           (f"{len(cases)} ctest programs built with `{flag}` and run (`{junit.name}`): "
             f"{len(cases) - len(failed)} passed, {len(failed)} failed.")]
     for case in failed:
         text = case.findtext("system-out") or ""
-        warning = next((line.strip() for line in text.splitlines() if line.startswith(("WARNING:", "SUMMARY:"))),
-                       "no ThreadSanitizer report (the test itself failed)")
+        warning = next((line.strip() for line in text.splitlines()
+                        if line.startswith(("WARNING:", "SUMMARY:", "ERROR:")) or "runtime error:" in line),
+                       "no sanitizer report (the test itself failed)")
         out.append(f"- `{case.get('name')}`: {warning}")
     return "\n".join(out) + "\n"
 
@@ -84,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     build = os.environ.get("FUNDOS_BUILD_DIR", "build")
     parser.add_argument("--summary", type=Path, default=Path(build) / "soak" / "summary.json")
-    parser.add_argument("--tsan-junit", type=Path)
+    for option, title, _ in SANITIZED:
+        parser.add_argument(f"--{option.replace('_', '-')}", type=Path, help=f"ctest's JUnit file of the {title} build")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "RELIABILITY.md")
     args = parser.parse_args(argv)
     try:
@@ -93,12 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError, KeyError) as error:
         print(f"reliability: {args.summary}: not a soak summary ({type(error).__name__}: {error})", file=sys.stderr)
         return 2
-    if args.tsan_junit is not None:
+    for option, title, flag in SANITIZED:
+        junit = getattr(args, option)
+        if junit is None:
+            continue
         try:
-            text += render_tsan(args.tsan_junit)
+            text += render_sanitized(title, flag, junit)
         except (OSError, ElementTree.ParseError) as error:
-            print(f"reliability: {args.tsan_junit}: not ctest JUnit output ({type(error).__name__}: {error})",
-                  file=sys.stderr)
+            print(f"reliability: {junit}: not ctest JUnit output ({type(error).__name__}: {error})", file=sys.stderr)
             return 2
     args.out.write_text(text)
     print(f"reliability: wrote {args.out} from {args.summary}")

@@ -34,7 +34,7 @@ COUNTS: dict[str, tuple[int, int]] = {
     "fund_kills": (3, 100),             # Fund SIGKILL + --resume
     "fund_days": (2, 10),               # days of market in each of those runs
     "load_agents": (32, 32),
-    "load_steps": (40, 1500),
+    "load_steps": (40, 12_000),         # about a minute of 32 agents in lock step (make soak)
 }
 
 

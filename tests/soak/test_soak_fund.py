@@ -207,7 +207,13 @@ def test_hostile_agents(tmp_path: Path) -> None:
 def test_load_32_agents(tmp_path: Path) -> None:
     n, steps = count("load_agents"), count("load_steps")
     scenario = Scenario("load", unit="step", command=reproduce(f"{HERE}::test_load_32_agents"))
-    agents = [Agent(i, f"SYN00{1 + i % 2}", extra={"command": _command("--symbol", f"SYN00{1 + i % 2}"), "capital": "25000", "lease": "60s"})
+    # Every eighth agent has a rate limit it cannot keep (one intent per five market minutes, and
+    # it trades every minute): the refusals per reason are part of the figures, and they must
+    # not slow the others.
+    limited = {i for i in range(1, n + 1) if i % 8 == 0}
+    tight = {"max_position": "50", "max_order_notional": "50000", "max_intents_per_window": 1, "rate_window": "5m"}
+    agents = [Agent(i, f"SYN00{1 + i % 2}", extra={"command": _command("--symbol", f"SYN00{1 + i % 2}"), "capital": "25000",
+                                                   "lease": "60s", **({"risk": tight} if i in limited else {})})
               for i in range(1, n + 1)]
     config = write_config(tmp_path, agents, max_steps=steps, answer_timeout_ms=20000, launch=False,
                           days=max(1, steps // 390 + 1))
@@ -227,6 +233,9 @@ def test_load_32_agents(tmp_path: Path) -> None:
     records = journal(run_dir)
     answered = {a: {r["seq"] for r in of_type(records, "intent", agent=a)} for a in range(1, n + 1)}
     assert all(len(seqs) == steps for seqs in answered.values()), {a: len(s) for a, s in answered.items()}
+    refused = {int(r["agent"]) for r in of_type(records, "intent") if r["verdict"] == "REJECTED"}
+    assert refused == limited, f"refusals for agents {sorted(refused)}, rate-limited were {sorted(limited)}"
+    assert set(check.refusals) == {"RATE_LIMIT"}, check.refusals
     trips: list[float] = []
     sent = missing = 0
     for agent_id in range(1, n + 1):
@@ -235,7 +244,7 @@ def test_load_32_agents(tmp_path: Path) -> None:
     assert sent >= n * steps and missing == 0, f"{missing} of {sent} intents without exactly one report"
     cuts = statistics.quantiles(trips, n=100)
     scenario.runs = steps
-    scenario.figures = {"agents": n, "intents": sent, "wall_s": round(elapsed, 1),
+    scenario.figures = {"agents": n, "rate_limited_agents": len(limited), "intents": sent, "wall_s": round(elapsed, 1),
                         "intents_per_s": round(sent / elapsed), "round_trip_us": {
                             "p50": round(cuts[49]), "p90": round(cuts[89]), "p99": round(cuts[98]),
                             "max": round(max(trips))}}

@@ -55,7 +55,7 @@ def test_a_bad_summary_is_one_line_naming_the_file(tmp_path: Path, content: str 
     assert not out.exists()
 
 
-def test_the_threadsanitizer_section_lists_each_failure_with_its_warning(tmp_path: Path) -> None:
+def test_each_sanitizer_section_lists_each_failure_with_its_report(tmp_path: Path) -> None:
     junit = tmp_path / "tsan-junit.xml"
     junit.write_text("""<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="(empty)" tests="3" failures="2">
@@ -66,11 +66,22 @@ WARNING: ThreadSanitizer: data race (pid=1)
   Write of size 8</system-out></testcase>
  <testcase name="fund_fix_venue" status="fail"><failure message=""/><system-out>CHECK failed</system-out></testcase>
 </testsuite>""")
+    asan = tmp_path / "asan-junit.xml"
+    asan.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="(empty)" tests="2" failures="1">
+ <testcase name="fund_journal" status="run"><system-out>ok</system-out></testcase>
+ <testcase name="fund_engine" status="fail"><failure message=""/>
+  <system-out>engine.cpp:12:5: runtime error: signed integer overflow</system-out></testcase>
+</testsuite>""")
     out = tmp_path / "RELIABILITY.md"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summary", str(_summary(tmp_path)), "--tsan-junit", str(junit),
-                           "--out", str(out)], capture_output=True, text=True, check=False)
+                           "--asan-junit", str(asan), "--out", str(out)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     text = out.read_text()
     assert "3 ctest programs built with `-fsanitize=thread` and run (`tsan-junit.xml`): 1 passed, 2 failed." in text
     assert "- `sdk_c_seqlock`: WARNING: ThreadSanitizer: data race (pid=1)" in text
-    assert "- `fund_fix_venue`: no ThreadSanitizer report (the test itself failed)" in text
+    assert "- `fund_fix_venue`: no sanitizer report (the test itself failed)" in text
+    assert "## AddressSanitizer and UndefinedBehaviorSanitizer" in text
+    assert ("2 ctest programs built with `-fsanitize=address,undefined` and run (`asan-junit.xml`): 1 passed, 1 failed."
+            in text)
+    assert "- `fund_engine`: engine.cpp:12:5: runtime error: signed integer overflow" in text
