@@ -1,7 +1,8 @@
 """Live latency benchmark: market data received to order on the wire, in production mode.
 
 Each run starts `fundos-exchange` (immediate fills, FIX 4.4 on 127.0.0.1), the Fund in mode
-"production" with the example C agent (sdks/c/examples/breakout_agent.c) and `fundos-feed serve`
+"production" with the replay benchmark's C agent (bench/agents/replay_agent.c, an order on every
+--every-th snapshot, alternately BUY and SELL one share) and `fundos-feed serve`
 replaying one synthetic session (`fundos-data synth`, 2 symbols) as a live feed on a loopback
 multicast group both hear, for about --seconds of wall clock. The Fund writes, per new order, the
 time from the receive time of the last market event its step applied to the moment FixVenue has
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import signal
 import socket
@@ -33,10 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_common import BUILD, ROOT, build_release, load_average, machine, run
+from bench_common import BUILD, ROOT, build_release, compile_c, load_average, machine, run
 from results_file import write_data, write_section
 
 SESSION_MINUTES = 390  # one synthetic session of one-minute bars
+AGENT = ROOT / "bench" / "agents" / "replay_agent.c"
 
 
 def free_port(kind: int) -> int:
@@ -45,7 +46,7 @@ def free_port(kind: int) -> int:
         return int(s.getsockname()[1])
 
 
-def config(folder: Path, build: Path, udp: int, tcp: int, fix: int, group: str) -> Path:
+def config(folder: Path, udp: int, tcp: int, fix: int, group: str) -> Path:
     document: dict[str, Any] = {
         "name": "bench-live", "mode": "production", "capital": "1000000",
         "market_data": {"source": "live", "address": group, "port": udp, "recovery_port": tcp,
@@ -55,8 +56,7 @@ def config(folder: Path, build: Path, udp: int, tcp: int, fix: int, group: str) 
                       "venue": {"host": "127.0.0.1", "port": fix, "sender_comp_id": "FUND",
                                 "target_comp_id": "FUNDOS-EX", "heartbeat_s": 5}},
         "instruments": [{"id": 1, "symbol": "SYN001"}, {"id": 2, "symbol": "SYN002"}],
-        "agents": [{"id": 1, "name": "breakout_c", "command": [str(build / "sdks/c/fundos_breakout_agent")],
-                    "instruments": ["SYN001", "SYN002"], "capital": "500000", "wake": "spin",
+        "agents": [{"id": 1, "name": "replay_c", "instruments": ["SYN001", "SYN002"], "capital": "500000", "wake": "spin",
                     "risk": {"max_order_qty": "100", "max_position": "500", "max_open_orders": 8}}],
     }
     path = folder / "bench-live.json"
@@ -74,7 +74,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
             proc.wait()
 
 
-def one_run(build: Path, data: Path, work: Path, speed: float) -> dict[str, Any]:
+def one_run(build: Path, agent_program: Path, every: int, data: Path, work: Path, speed: float) -> dict[str, Any]:
     """One session: exchange, Fund, agent, feed; the Fund's latency.json."""
     udp, tcp, fix = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
     group = f"239.255.{udp % 250 + 1}.{tcp % 250 + 1}"
@@ -90,7 +90,7 @@ def one_run(build: Path, data: Path, work: Path, speed: float) -> dict[str, Any]
         if json.loads(exchange.stdout.readline()).get("event") != "ready":
             raise RuntimeError("fundos-exchange did not start")
         fund = subprocess.Popen([str(build / "fund/fund"), "run", "--config",
-                                 str(config(folder, build, udp, tcp, fix, group)), "--run-dir", str(run_dir),
+                                 str(config(folder, udp, tcp, fix, group)), "--run-dir", str(run_dir),
                                  "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         procs.append(fund)
         deadline = time.monotonic() + 30
@@ -107,9 +107,9 @@ def one_run(build: Path, data: Path, work: Path, speed: float) -> dict[str, Any]
         ready = json.loads(fund.stdout.readline())
         if ready.get("event") != "ready":
             raise RuntimeError(f"the Fund did not start: {ready} {fund.stderr.read() if fund.stderr else ''}")
-        env = {**os.environ, "FUNDOS_SOCKET": ready["socket"], "FUNDOS_AGENT_ID": "1"}
-        agent = subprocess.Popen([str(build / "sdks/c/fundos_breakout_agent")], env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, text=True)
+        agent = subprocess.Popen([str(agent_program), "--socket", ready["socket"], "--agent-id", "1", "--every",
+                                  str(every), "--wait", "spin"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 text=True)
         procs.append(agent)
         _, err = fund.communicate(timeout=300)
         if fund.returncode != 0:
@@ -136,22 +136,27 @@ def main(argv: list[str] | None = None) -> int:
                                      epilog="Writes its section of --output and results/live.json beside it.")
     parser.add_argument("--runs", type=int, default=5, help="sessions (default 5)")
     parser.add_argument("--seconds", type=float, default=5.0, help="wall clock of each session (default 5)")
+    parser.add_argument("--every", type=int, default=2, help="the agent orders on every N-th snapshot (default 2)")
     parser.add_argument("--build", type=Path, default=None,
-                        help="a Release build folder holding fund, fundos-exchange, fundos-feed, fundos-data and the "
-                             "C agent (default: build them in build-bench/)")
+                        help="a Release build folder holding fund, fundos-exchange, fundos-feed, fundos-data and "
+                             "bench/replay_agent (default: build them in build-bench/)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md",
                         help="the results file whose live section is rewritten (default bench/RESULTS.md)")
     args = parser.parse_args(argv)
-    if args.runs < 1 or args.seconds <= 0:
-        parser.error("--runs must be at least 1 and --seconds above 0")
+    if args.runs < 1 or args.seconds <= 0 or args.every < 1:
+        parser.error("--runs and --every must be at least 1 and --seconds above 0")
     command = shlex.join([".venv/bin/python", "bench/bench_live.py", *argv])
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if args.build is None:
         print("bench: building the Release Fund, exchange, feed and C agent in build-bench/", flush=True)
-        build_release(["fund", "fundos-exchange", "fundos-feed", "fundos-data", "fundos_breakout_agent"])
+        cc = build_release(["fund", "fundos-exchange", "fundos-feed", "fundos-data", "fundos_agent"])
         build = BUILD
+        agent_program = compile_c(cc, [AGENT], BUILD / "bench" / "replay_agent", agent_sdk=True)
     else:
         build = args.build.resolve()
+        agent_program = build / "bench" / "replay_agent"
+        if not agent_program.exists():
+            parser.error(f"--build {args.build}: no bench/replay_agent in it (bench/bench_fund.py builds it there)")
     speed = SESSION_MINUTES * 60 / args.seconds
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
@@ -160,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         run([str(build / "fund/fundos-data"), "synth", "--out", str(data), "--symbols", "2", "--days", "1",
              "--seed", "1"])
         for i in range(args.runs):
-            result = one_run(build, data, work, speed)
+            result = one_run(build, agent_program, args.every, data, work, speed)
             print(f"bench: live run {i + 1}/{args.runs}: {result['count']} orders, p50 {result['p50']:.1f} us, "
                   f"p99 {result['p99']:.1f} us", flush=True)
             results.append(result)
@@ -175,7 +180,8 @@ Written by `bench/bench_live.py`; do not edit by hand. Regenerate with `make ben
 - command: `{command}`
 - build: `{build.relative_to(ROOT) if build.is_relative_to(ROOT) else build}` (CMake Release)
 - load average (1/5/15 min) when the runs ended: {load_average()} (the machine is shared; read the spread)
-- each run: `fundos-exchange` (immediate fills), the Fund in production with the C breakout agent, and
+- each run: `fundos-exchange` (immediate fills), the Fund in production with one C agent
+  (bench/agents/replay_agent.c: a market order of one share on one snapshot in {args.every}), and
   `fundos-feed serve` replaying one synthetic session (2 symbols, 1560 events) at {speed:g}x, about
   {args.seconds:g} s, on a loopback multicast group; `market_data.publish_interval` 1 ms
 - per new order: from the ingestion thread's receive time of the last market event the step applied

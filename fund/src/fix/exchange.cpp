@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,7 +39,29 @@ public:
     LoopbackAcceptor(const LoopbackAcceptor&) = delete;
     LoopbackAcceptor& operator=(const LoopbackAcceptor&) = delete;
 
+    /// Drops session `id`'s connection without a Logout, as a network failure would. Its socket
+    /// is shut down through a descriptor of our own, so the connection's thread sees the end of
+    /// the stream and QuickFIX closes its descriptor on that thread. Session::disconnect() from
+    /// here would close the descriptor under that thread's recv() (a race ThreadSanitizer
+    /// reports: the number could be reused by the next accept while recv() still holds it).
+    void drop(const FIX::SessionID& id) {
+        const std::lock_guard lock(mutex_);
+        for (const LoggedOn& entry : logged_on_) {
+            if (entry.id == id) {
+                (void)::shutdown(entry.socket.get(), SHUT_RDWR);
+            }
+        }
+    }
+
 private:
+    /// A connection whose session is known (after its Logon), with a duplicate of its socket
+    /// that stays open until the connection ends.
+    struct LoggedOn {
+        const FIX::ThreadedSocketConnection* connection;
+        FIX::SessionID id;
+        feed::Fd socket;
+    };
+
     // Acceptor::start() runs this on its own thread; Acceptor::stop() sets isStopped() (after
     // disconnecting the logged-on sessions), calls onStop() and joins it.
     void onStart() override {
@@ -77,11 +100,22 @@ private:
     /// thread can be handed the same number meanwhile.
     void serve(FIX::ThreadedSocketConnection* connection) {
         bool shut = false;
+        bool known = false;
         while (connection->read()) {
+            if (!known && connection->getSession() != nullptr) {  // set by the Logon just read
+                const std::lock_guard lock(mutex_);
+                logged_on_.push_back({connection, connection->getSession()->getSessionID(),
+                                      feed::Fd(::fcntl(connection->getSocket(), F_DUPFD_CLOEXEC, 0))});
+                known = true;
+            }
             if (isStopped() && !shut) {
                 (void)::shutdown(connection->getSocket(), SHUT_RDWR);
                 shut = true;
             }
+        }
+        {
+            const std::lock_guard lock(mutex_);
+            logged_on_.remove_if([connection](const LoggedOn& entry) { return entry.connection == connection; });
         }
         delete connection;
     }
@@ -101,6 +135,7 @@ private:
     std::mutex mutex_;
     bool stopping_ = false;
     std::list<std::thread> connections_;
+    std::list<LoggedOn> logged_on_;
 };
 
 }  // namespace
@@ -281,9 +316,7 @@ struct Exchange::Impl final : FIX::Application {
                 }
                 if (o.kind == Outbound::Kind::kDisconnect) {
                     // Dropped without a Logout: what follows is stored and resent after the next logon.
-                    if (FIX::Session* session = FIX::Session::lookupSession(ids[o.session])) {
-                        session->disconnect();
-                    }
+                    acceptor->drop(ids[o.session]);
                     continue;
                 }
                 FIX::Message m = message_of(o);
