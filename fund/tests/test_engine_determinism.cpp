@@ -390,44 +390,53 @@ TEST(refusals_are_journaled_counted_and_never_executed) {
     lost.source = Refusal::Source::kVoidAnswer;
     lost.reason = abi::RejectReason::AGENT_SILENT;
     lost.copy = market(2, 1, 1, Side::BUY, Q(5), TimeInForce::DAY);
+    Refusal overflow{};  // past what the Fund holds for one answer (fund_run.cpp)
+    overflow.source = Refusal::Source::kOverflow;
+    overflow.reason = abi::RejectReason::RATE_LIMIT;
+    overflow.copy = market(2, 2, 1, Side::SELL, Q(5), TimeInForce::DAY);
     engine.refused(1, lost);
+    engine.refused(1, overflow);
     engine.refused(0, bad);
     engine.submit(0, market(1, 2, 1, Side::SELL, Q(1), TimeInForce::DAY));
     engine.end_step();
     CHECK_EQ(engine.rejects(0, abi::RejectReason::BAD_QUANTITY), 1u);
     CHECK_EQ(engine.rejects(1, abi::RejectReason::AGENT_SILENT), 1u);
+    CHECK_EQ(engine.rejects(1, abi::RejectReason::RATE_LIMIT), 1u);
     std::vector<std::string> lines;
     for (const auto& j : sink.journals) {
         if (j.type == RecordType::kRefusal || j.type == RecordType::kIntent || j.type == RecordType::kOrder) {
             lines.push_back(describe_record(j.type, j.payload));
         }
     }
-    REQUIRE(lines.size() == 4u);  // two refusals (slot order), the one intent, its one order
+    REQUIRE(lines.size() == 5u);  // three refusals (slot order), the one intent, its one order
     CHECK(lines[0].rfind("refusal seq=1 slot=0 agent=1 source=transport reason=BAD_QUANTITY", 0) == 0);
     CHECK(lines[0].find("qty=9221120237041090560") != std::string::npos);
     CHECK(lines[1].rfind("refusal seq=1 slot=1 agent=2 source=void_answer reason=AGENT_SILENT", 0) == 0);
-    CHECK(lines[2].rfind("intent seq=1 slot=0 agent=1 id=2", 0) == 0);
-    CHECK(lines[3].find("side=SELL") != std::string::npos);
-    // the book: the transport counts its own refusals; the engine adds only the void answers
+    CHECK(lines[2].rfind("refusal seq=1 slot=1 agent=2 source=answer_overflow reason=RATE_LIMIT", 0) == 0);
+    CHECK(lines[3].rfind("intent seq=1 slot=0 agent=1 id=2", 0) == 0);
+    CHECK(lines[4].find("side=SELL") != std::string::npos);
+    // the book: the transport counts its own refusals; the engine adds the void answer's and the
+    // overflow's
     abi::AgentBook book{};
     engine.fill_book(0, book);
     CHECK_EQ(book.account.intents_rejected, 0u);
     engine.fill_book(1, book);
-    CHECK_EQ(book.account.intents_rejected, 1u);
-    // reports: the void answer's intent is told REJECTED by the engine; the transport's refusal
-    // was already reported by the transport, so the engine sends nothing for it
+    CHECK_EQ(book.account.intents_rejected, 2u);
+    // reports: the void answer's and the overflow's intents are told REJECTED by the engine; the
+    // transport's refusal was already reported by the transport, so the engine sends nothing for it
     std::vector<std::uint64_t> rejected_to_agent2, to_agent1_for_id1;
     for (const auto& r : sink.reports) {
         if (r.slot == 1 && r.report.kind == abi::ReportKind::REJECTED) {
-            CHECK(r.report.reason == abi::RejectReason::AGENT_SILENT);
-            CHECK(r.report.side == abi::Side::BUY);
+            const bool first = r.report.intent_id == 1;
+            CHECK(r.report.reason == (first ? abi::RejectReason::AGENT_SILENT : abi::RejectReason::RATE_LIMIT));
+            CHECK(r.report.side == (first ? Side::BUY : Side::SELL));
             rejected_to_agent2.push_back(r.report.intent_id);
         }
         if (r.slot == 0 && r.report.intent_id == 1) {
             to_agent1_for_id1.push_back(r.report.intent_id);
         }
     }
-    CHECK(rejected_to_agent2 == std::vector<std::uint64_t>{1});
+    CHECK((rejected_to_agent2 == std::vector<std::uint64_t>{1, 2}));
     CHECK(to_agent1_for_id1.empty());
 }
 

@@ -128,6 +128,7 @@ def test_agent_death_cycles(tmp_path: Path) -> None:
 
 
 HOSTILE = ["garbage", "replay", "race", "flood", "readonly", "forged", "stale"]
+FLOOD = 1100  # intents per snapshot: past the 1024 the Fund holds for one answer (fund_run.cpp)
 
 
 def test_hostile_agents(tmp_path: Path) -> None:
@@ -139,7 +140,7 @@ def test_hostile_agents(tmp_path: Path) -> None:
         trader = Agent(1, "SYN001", extra={"command": _command("--symbol", "SYN001", "--delay-ms", "2")})
         rate = {"max_position": "50", "max_order_notional": "50000", "max_intents_per_window": 5, "rate_window": "1m"}
         hostile = [Agent(2 + i, "SYN00" + str(1 + i % 2), extra={
-            "command": _command("--symbol", f"SYN00{1 + i % 2}", "--hostile", mode, "--flood", "40"), "capital": "50000", "risk": rate})
+            "command": _command("--symbol", f"SYN00{1 + i % 2}", "--hostile", mode, "--flood", str(FLOOD)), "capital": "50000", "risk": rate})
             for i, mode in enumerate(HOSTILE)]
         folder = tmp_path / f"round{round_no}"
         folder.mkdir()
@@ -177,6 +178,17 @@ def test_hostile_agents(tmp_path: Path) -> None:
         # flood: the rate limit refused the excess, the window's first intents went through
         flood = [r for r in of_type(records, "intent", agent=by_mode["flood"], kind="ORDER")]
         assert sum(1 for r in flood if r.get("reason") == "RATE_LIMIT") > len(flood) // 2, "the flood was not limited"
+        # ... those past what the Fund holds for one answer were refused as they came, and every
+        # intent the flood submitted has its one verdict in the journal (none dropped unreported)
+        overflow = list(of_type(records, "refusal", agent=by_mode["flood"], source="answer_overflow"))
+        assert overflow and {r["reason"] for r in overflow} == {"RATE_LIMIT"}, [r.text for r in overflow[:3]]
+        submitted = {str(line["sub"]) for line in _log(run_dir, by_mode["flood"]) if "sub" in line}
+        verdicts = [r["id"] for r in records if r.type in ("intent", "refusal") and r.get("agent") == str(by_mode["flood"])
+                    and r.get("kind", "ORDER") == "ORDER"]
+        assert len(submitted) > 40 * FLOOD // 2 and sorted(verdicts) == sorted(submitted), (
+            f"{len(submitted)} submitted, {len(verdicts)} verdicts; without one: {sorted(submitted - set(verdicts))[:10]}")
+        scenario.figures["flood_refused_past_one_answer"] = (scenario.figures.get("flood_refused_past_one_answer", 0)
+                                                            + len(overflow))
         # readonly: every attempt failed
         attempts = _events(run_dir, by_mode["readonly"], "readonly")
         assert len(attempts) >= 10 and all(a["failed"] for a in attempts), [a for a in attempts if not a["failed"]]

@@ -1275,7 +1275,8 @@ struct Engine::Impl {
                 }
             }
             sink.journal(RecordType::kRefusal, record_bytes(r));
-            if (c.refusal.source == Refusal::Source::kVoidAnswer) {  // the transport accepted it: tell the agent
+            if (c.refusal.source == Refusal::Source::kVoidAnswer ||
+                c.refusal.source == Refusal::Source::kOverflow) {  // the transport accepted it: tell the agent
                 verdict_report(c.slot, c.refusal.copy, abi::ReportKind::REJECTED, c.refusal.reason,
                                c.refusal.copy.side, 0);
             }

@@ -74,6 +74,7 @@ const char* refusal_source_name(std::uint8_t s) noexcept {
         case Refusal::Source::kTransport: return "transport";
         case Refusal::Source::kQuarantine: return "quarantine";
         case Refusal::Source::kVoidAnswer: return "void_answer";
+        case Refusal::Source::kOverflow: return "answer_overflow";
     }
     return "?";
 }

@@ -102,7 +102,8 @@ private:
 /// the id is consumed once check 3 passes), so a resumed run's agent must start above it.
 bool refusal_consumed_id(const engine::RefusalRecord& r) noexcept {
     switch (static_cast<engine::Refusal::Source>(r.source)) {
-        case engine::Refusal::Source::kVoidAnswer: return true;
+        case engine::Refusal::Source::kVoidAnswer:
+        case engine::Refusal::Source::kOverflow: return true;
         case engine::Refusal::Source::kQuarantine: return false;
         case engine::Refusal::Source::kTransport: break;
     }
@@ -116,6 +117,7 @@ bool refusal_consumed_id(const engine::RefusalRecord& r) noexcept {
 }
 
 /// Intents held per agent until its step boundary (reserved once: no allocation while running).
+/// More in one answer are refused RATE_LIMIT (Refusal::Source::kOverflow) as they come.
 constexpr std::size_t kMaxPending = abi::INTENT_RING_SLOTS * 4;
 
 /// What happened to one agent during the step's wait for answers.
@@ -224,6 +226,7 @@ private:
     void hand_over_answers();
     void collect_answers();
     bool drain_ring(std::uint16_t slot, transport::IntentOutcome& outcome);
+    void hold(std::uint16_t slot, const abi::IntentRecord& record);
     void catch_up_outputs();
     void poll_io_at_1khz(std::uint64_t now);
     void poll_control();
@@ -515,7 +518,7 @@ int FundRun::start_venue() {
 /// and the "ready" event.
 int FundRun::start_serving() {
     for (AnswerState& answer : answers_) {
-        answer.pending.reserve(kMaxPending);
+        answer.pending.reserve(kMaxPending + 1);  // and the answer's END_OF_ANSWER
     }
     config_hash_ = runtime::config_hash(config_);
     for (std::size_t slot = 0; slot < config_.agents.size() && slot < ever_mapped_.size(); ++slot) {
@@ -1170,9 +1173,7 @@ bool FundRun::drain_ring(std::uint16_t s, transport::IntentOutcome& outcome) {
         }
         if (outcome.record.kind == abi::IntentKind::END_OF_ANSWER) {
             if (live_mode_) {  // not awaited; journaled all the same (kAnswerEnd): its id is consumed
-                if (answer.pending.size() < kMaxPending) {
-                    answer.pending.push_back(outcome.record);
-                }
+                hold(s, outcome.record);
                 continue;
             }
             answer.answered = outcome.record.snapshot_seq == seq_;
@@ -1184,11 +1185,25 @@ bool FundRun::drain_ring(std::uint16_t s, transport::IntentOutcome& outcome) {
             }
             continue;
         }
-        if (answer.pending.size() < kMaxPending) {
-            answer.pending.push_back(outcome.record);
-        }
+        hold(s, outcome.record);
     }
     return any;
+}
+
+/// Keeps a record the transport passed until the answer ends. Past kMaxPending it is refused
+/// instead (RATE_LIMIT, reported to the agent): holding never allocates, and every intent whose
+/// id the transport consumed still gets its one verdict.
+void FundRun::hold(std::uint16_t s, const abi::IntentRecord& record) {
+    AnswerState& answer = answers_[s];
+    if (answer.pending.size() < kMaxPending) {
+        answer.pending.push_back(record);
+        return;
+    }
+    engine::Refusal refusal{};
+    refusal.source = engine::Refusal::Source::kOverflow;
+    refusal.reason = abi::RejectReason::RATE_LIMIT;
+    refusal.copy = record;
+    engine_->refused(s, refusal);
 }
 
 /// Work on what earlier steps left to finish (journal CRCs, equity rows), a small piece at a time

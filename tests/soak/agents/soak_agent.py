@@ -16,7 +16,8 @@ commit word, "external" waits for the test's SIGKILL (at a random moment of its 
 --hostile MODE: besides trading, "garbage" fills its whole intent region with random bytes,
 commit words included, once (the Fund must quarantine it); "replay" writes an old accepted slot
 again with a valid commit word; "race" keeps rewriting the slot it just committed while the
-Fund reads it; "flood" submits --flood intents per snapshot (above its rate limit); "readonly"
+Fund reads it; "flood" submits --flood intents per snapshot (above its rate limit and, with
+--flood above 1024, above what the Fund holds for one answer), waiting when its ring is full; "readonly"
 tries to write, grow, truncate, remap writable and mprotect every region the Fund gave it
 read-only and logs each errno ("readonly": what, errno), which must all fail; "forged" attaches
 a second time with another agent's id and with an unknown id, logging the refusals; "stale"
@@ -181,13 +182,25 @@ def stale_write(ring: mmap.mmap, position: int, seq: int, me: int, instrument_id
     return int(record.intent_id)
 
 
+def read_reports(agent: fundos.Agent) -> list[fundos.Report]:
+    """The new reports; a flood outruns its report ring, which the SDK says once (ReportsLost):
+    logged, then the reports still readable."""
+    try:
+        return agent.reports()
+    except fundos.ReportsLost as lost:
+        emit(event="reports_lost", lost=lost.lost)
+        return agent.reports()
+
+
 def main() -> int:
     args = sys.argv[1:]
     opts = dict(zip(args[::2], args[1::2], strict=False))
     socket, me = os.environ["FUNDOS_SOCKET"], int(os.environ["FUNDOS_AGENT_ID"])
     hostile = opts.get("--hostile", "")
     stale = stale_generation(socket, me) if hostile == "stale" else None
-    agent = fundos.Agent(socket, me, wait="futex")
+    # A flood waits for room in a full ring rather than stop, to push past what the Fund holds
+    # for one answer (fund_run.cpp's kMaxPending).
+    agent = fundos.Agent(socket, me, wait="futex", ring_full="wait" if hostile == "flood" else "fail")
     signal.signal(signal.SIGTERM, lambda signo, frame: agent.stop())
     agent.attach()
     reply = agent.attach_reply
@@ -203,7 +216,7 @@ def main() -> int:
         try:
             for snapshot in agent.snapshots(timeout=None):
                 n += 1
-                for rep in agent.reports():
+                for rep in read_reports(agent):
                     emit(rep=rep.intent_id, kind=rep.kind.name, reason=rep.reason_name, t=time.monotonic_ns())
                 if n == die_at and how in ("mid_write", "unpublished"):
                     partial_slot(agent, snapshot.seq, 64 if how == "mid_write" else RECORD)

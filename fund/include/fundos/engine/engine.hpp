@@ -364,6 +364,7 @@ struct Refusal {
         kTransport = 1,    ///< structural validation failed (ids, enums, quantity, price, mapping, ...)
         kQuarantine = 2,   ///< the ring holds an impossible commit: quarantined, never read again
         kVoidAnswer = 3,   ///< passed the transport, but the answer had no END_OF_ANSWER in time
+        kOverflow = 4,     ///< passed the transport, but beyond the intents the Fund holds for one answer
     };
     Source source = Source::kTransport;
     abi::RejectReason reason = abi::RejectReason::NONE;
@@ -409,9 +410,9 @@ public:
     /// The agent in `slot` did not answer this step; `why` is "timeout", "dead" or "late".
     void silent(std::uint16_t slot, const char* why) noexcept;
     /// A record of the agent in `slot` that never reaches the risk checks (Refusal). Journaled
-    /// (kRefusal) at end_step and counted in rejects(); kQuarantine and kVoidAnswer also in the
-    /// book's intents_rejected (kTransport ones the transport counts there itself); kVoidAnswer
-    /// ones reported REJECTED with the refusal's reason.
+    /// (kRefusal) at end_step and counted in rejects(); kQuarantine, kVoidAnswer and kOverflow
+    /// also in the book's intents_rejected (kTransport ones the transport counts there itself);
+    /// kVoidAnswer and kOverflow ones reported REJECTED with the refusal's reason.
     void refused(std::uint16_t slot, const Refusal& refusal) noexcept;
     void end_step() noexcept;
 
