@@ -190,9 +190,9 @@ Written by `bench/bench_live.py`; do not edit by hand. Regenerate with `make ben
   think time; figures from each run's `latency.json`
 - {args.runs} runs; a figure is the median over the runs with [min, max] over the runs
 
-| what | orders per run | p50 us | p90 us | p99 us | max us |
-| --- | ---: | ---: | ---: | ---: | ---: |
-| market data received to NewOrderSingle on the wire | {spread(orders)} | {spread(rows['p50'])} | {spread(rows['p90'])} | {spread(rows['p99'])} | {spread(rows['max'])} |
+| system | what | orders per run | p50 us | p90 us | p99 us | max us |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+| FundOS | market data received to NewOrderSingle on the wire | {spread(orders)} | {spread(rows['p50'])} | {spread(rows['p90'])} | {spread(rows['p99'])} | {spread(rows['max'])} |
 """
     write_section(args.output, "live", text)
     write_data(args.output, "live", {"date": started, "command": command, "speed": speed, "runs": results})

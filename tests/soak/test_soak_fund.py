@@ -25,7 +25,7 @@ from test_fund_recovery import Setup as RecoverySetup
 
 HERE = "tests/soak/test_soak_fund.py"
 sys.path.insert(0, str(SOAK_AGENT.parent))
-from soak_agent import fate  # the agent's own choice of how it dies
+from soak_agent import FORGED_REQUESTS, fate  # the agent's own choice of how it dies, its forgeries
 
 
 def _command(*args: str) -> list[str]:
@@ -196,9 +196,14 @@ def test_hostile_agents(tmp_path: Path) -> None:
         attempts = _events(run_dir, by_mode["readonly"], "readonly")
         assert len(attempts) >= 10 and all(a["failed"] for a in attempts), [a for a in attempts if not a["failed"]]
         readonly_attempts += len(attempts)
-        # forged: both attaches refused, the trader kept its attachment
+        # forged: every forged request (versions, hashes, magic, size, ids) refused, the trader
+        # kept its attachment
         forged = _events(run_dir, by_mode["forged"], "forged")
-        assert [f["refused"] for f in forged] == [True, True], forged
+        assert len(forged) == len(FORGED_REQUESTS) + 3 and all(f["refused"] for f in forged), forged
+        assert {str(f["agent_id"]): f["status"] for f in forged} == {
+            "major": "VERSION_MISMATCH", "major_0": "VERSION_MISMATCH", "newer_minor_other_hash": "LAYOUT_MISMATCH",
+            "own_minor_other_hash": "LAYOUT_MISMATCH", "magic": "BAD_REQUEST", "truncated": "BAD_REQUEST",
+            "1": "ALREADY_ATTACHED", "4242": "UNKNOWN_AGENT"}, forged
         forged_attempts += len(forged)
         # stale: its old generation's ring was never read, its new one traded
         stale = _events(run_dir, by_mode["stale"], "stale")
@@ -211,7 +216,7 @@ def test_hostile_agents(tmp_path: Path) -> None:
         scenario.figures["stale_generation_writes"] = scenario.figures.get("stale_generation_writes", 0) + len(stale)
         for mode in ("readonly", "forged"):
             for line in _events(run_dir, by_mode[mode], "readonly") + _events(run_dir, by_mode[mode], "forged"):
-                key = f"{mode}: {line.get('what', line.get('agent_id'))}"
+                key = f"{mode}: {line.get('what', line.get('agent_id'))}" + (f" -> {line['status']}" if "status" in line else "")
                 scenario.figures.setdefault("refused_attempts", {}).setdefault(key, 0)
                 scenario.figures["refused_attempts"][key] += 1
     scenario.runs = rounds

@@ -20,7 +20,8 @@ Fund reads it; "flood" submits --flood intents per snapshot (above its rate limi
 --flood above 1024, above what the Fund holds for one answer), waiting when its ring is full; "readonly"
 tries to write, grow, truncate, remap writable and mprotect every region the Fund gave it
 read-only and logs each errno ("readonly": what, errno), which must all fail; "forged" attaches
-a second time with another agent's id and with an unknown id, logging the refusals; "stale"
+a second time with another agent's id and with an unknown id, and sends raw attach requests
+with a forged major, minor and layout hash, magic and size (FORGED_REQUESTS), logging the refusals; "stale"
 attaches, keeps its own mappings of the snapshot region and of its intent ring, detaches and
 attaches again (the Fund rotates it to a new generation), then on every snapshot reads the old
 snapshot mapping and commits a well-formed ORDER (ids from 2^41) into the old ring: memory
@@ -42,6 +43,9 @@ from typing import Any
 
 import fundos
 import fundos_abi
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "transport"))
+from transport_harness import RawReply, attach_request, close_fds, raw_attach
 
 RECORD = ctypes.sizeof(fundos_abi.IntentRecord)
 SLOTS: int = fundos_abi.INTENT_RING_SLOTS
@@ -122,13 +126,40 @@ def try_readonly(agent: fundos.Agent) -> None:
             os.close(fd)
 
 
+# Attach requests with one field forged (raw, as a hostile process would write them); the id is
+# this agent's own, which the Fund would take back on a valid request after a hang-up.
+FORGED_REQUESTS: dict[str, dict[str, int]] = {
+    "major": {"major": fundos_abi.ABI_VERSION_MAJOR + 1},
+    "major_0": {"major": 0},
+    "newer_minor_other_hash": {"minor": fundos_abi.ABI_VERSION_MINOR + 7, "layout_hash": 0x1234},
+    "own_minor_other_hash": {"layout_hash": fundos_abi.ABI_LAYOUT_HASH ^ 1},
+    "magic": {"magic": fundos_abi.ATTACH_MAGIC ^ 0xFF},
+}
+
+
+def status_name(reply: RawReply) -> str:
+    return fundos_abi.AttachStatus(reply.status).name if reply.reply is not None else "no reply"
+
+
 def try_forged(socket: str, me: int) -> None:
+    for name, fields in FORGED_REQUESTS.items():
+        reply = raw_attach(socket, attach_request(agent_id=me, **fields))
+        close_fds(reply.fds)
+        refused = reply.reply is not None and reply.status != fundos_abi.AttachStatus.OK and not reply.fds
+        emit(event="forged", agent_id=name, refused=refused, status=status_name(reply),
+             why=reply.message if reply.reply is not None else "")
+    truncated = raw_attach(socket, attach_request(agent_id=me)[:40])
+    close_fds(truncated.fds)
+    emit(event="forged", agent_id="truncated", refused=truncated.reply is not None and not truncated.fds
+         and truncated.status != fundos_abi.AttachStatus.OK, status=status_name(truncated),
+         why=truncated.message if truncated.reply else "")
     for agent_id in (1, 4242):  # the trader's id (attached already), an id nobody has
         forged = fundos.Agent(socket, agent_id, wait="spin")
         try:
             forged.attach()
         except fundos.AttachRefused as error:
-            emit(event="forged", agent_id=agent_id, refused=True, why=str(error))
+            emit(event="forged", agent_id=agent_id, refused=True, why=str(error),
+                 status=error.status.name if error.status is not None else "refused by the agent")
         except fundos.FundosError as error:
             emit(event="forged", agent_id=agent_id, refused=True, why=f"{type(error).__name__}: {error}")
         else:
