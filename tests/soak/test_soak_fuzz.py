@@ -12,6 +12,7 @@ breach of the validator's contract):
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -212,9 +213,18 @@ def _libfuzzer(tmp_path: Path, runs: int) -> int:
     seeded = subprocess.run([str(build_dir() / "fund/fund_fuzz_intent"), "--corpus", str(corpus), "64", "--seed", "3"],
                             capture_output=True, text=True, check=False)
     assert seeded.returncode == 0, seeded.stderr
+    # -rss_limit_mb=0: libFuzzer's RSS limit reads getrusage's peak, which a child started by this
+    # (large) test process inherits across exec (Linux keeps the pre-exec peak): it stopped a run at
+    # "3713 MB" whose own peak was 418. Leaks are LeakSanitizer's to find (detect_leaks=1), and one
+    # allocation above 2 GB still fails the run (-malloc_limit_mb). A failing input is kept in
+    # FUNDOS_BUILD_DIR/soak/ (libFuzzer's artifact prefix) for `fund_fuzz_intent FILE`.
+    artifacts = build_dir() / "soak" / "libfuzzer-"
+    artifacts.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([str(build_dir() / "fund/fund_fuzz_intent_libfuzzer"), f"-runs={runs}", "-seed=1",
-                           "-max_len=4096", "-print_final_stats=1", str(corpus)],
-                          capture_output=True, text=True, check=False, timeout=3600)
+                           "-max_len=4096", "-print_final_stats=1", "-rss_limit_mb=0", "-malloc_limit_mb=2048",
+                           f"-artifact_prefix={artifacts}", str(corpus)],
+                          capture_output=True, text=True, check=False, timeout=3600,
+                          env={**os.environ, "ASAN_OPTIONS": "detect_leaks=1"})
     assert done.returncode == 0, done.stderr[-4000:]
     found = re.search(r"stat::number_of_executed_units:\s+(\d+)", done.stderr)
     assert found, done.stderr[-2000:]
