@@ -150,10 +150,7 @@ def test_hostile_agents(tmp_path: Path) -> None:
         config = write_config(folder, [trader, *hostile], max_steps=40, answer_timeout_ms=1000, launch=False)
         run_dir = folder / "run"
         run = Run(config, run_dir, cli=True)
-        try:
-            code = run.wait(180)
-        finally:
-            run.kill()
+        code = run.wait(180)  # kills the run if it overstays
         assert code == 0, run.stderr
         check = check_journal(run_dir)
         scenario.add(check)
@@ -240,10 +237,7 @@ def test_load_32_agents(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     started = time.monotonic()
     run = Run(config, run_dir, cli=True)
-    try:
-        code = run.wait(60 + steps)
-    finally:
-        run.kill()
+    code = run.wait(60 + steps)  # kills the run if it overstays
     elapsed = time.monotonic() - started
     assert code == 0, run.stderr
     check = check_journal(run_dir)
